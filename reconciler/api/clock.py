@@ -1,0 +1,47 @@
+"""Virtual time: seconds since the simulation's epoch, rendered as Kubernetes timestamps.
+
+Nothing in the core reads the wall clock. The engine owns ``now`` (a float of seconds since
+:data:`EPOCH`), passes it to every component, and every timestamp an object carries is
+rendered from it, so the same scenario and seed give byte-identical objects.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def rfc3339(now: float) -> str:
+    """``metav1.Time``: RFC 3339 at second precision, UTC (what the API server stores)."""
+    return (EPOCH + timedelta(seconds=int(now))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc3339_micro(now: float) -> str:
+    """``metav1.MicroTime`` (events.k8s.io ``eventTime``, Lease ``renewTime``)."""
+    return (EPOCH + timedelta(seconds=now)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse(stamp: str) -> float:
+    """Seconds since the epoch of an RFC 3339 timestamp written by :func:`rfc3339`."""
+    text = stamp.replace("Z", "+00:00")
+    return (datetime.fromisoformat(text) - EPOCH).total_seconds()
+
+
+def go_duration(seconds: float) -> str:
+    """A duration the way Go's ``time.Duration.String`` prints it: ``1m30s``, ``2.5s``."""
+    if seconds == 0:
+        return "0s"
+    total = round(seconds, 9)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    out = ""
+    if hours:
+        out += f"{int(hours)}h"
+    if hours or minutes:
+        out += f"{int(minutes)}m"
+    if secs == int(secs):
+        out += f"{int(secs)}s"
+    else:
+        out += f"{secs:.9f}".rstrip("0").rstrip(".") + "s"
+    return out

@@ -1,0 +1,436 @@
+"""The API layer: the one way any write reaches the store.
+
+What ``k8s.io/apiserver``'s generic registry and the per-kind strategies do between a
+request and etcd, in process:
+
+* server-set metadata on create (``uid``, ``creationTimestamp`` from the virtual clock,
+  ``generation``, names from ``generateName``), ``generation`` bumped on spec change;
+* admission: NamespaceLifecycle, Priority, ServiceAccount and DefaultTolerationSeconds;
+* defaulting (:mod:`.defaults`) and validation (:mod:`.validation`) with 422 Invalid;
+* status-subresource semantics: a main write keeps the stored status, a status write
+  keeps the stored spec and most metadata (``ResetObjectMetaForStatus``);
+* optimistic concurrency: a stale ``resourceVersion`` is 409 Conflict;
+* graceful deletion of pods, finalizers, deletion propagation markers;
+* ``pods/binding`` and events with client-go's aggregation of repeats.
+
+Users (the harness, the HTTP server) and components (through the engine) call the same
+methods, so what the simulator accepts is what a real API server accepts.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.api import clock, kinds
+from reconciler.api.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    forbidden,
+)
+from reconciler.apiserver import defaults, validation
+from reconciler.apiserver.merge import merge_patch
+from reconciler.store import Put, Store
+
+Obj = dict[str, Any]
+
+GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+# Built-in PriorityClasses (pkg/apis/scheduling: SystemCriticalPriority + 1000 for node).
+SYSTEM_PRIORITY_CLASSES = {"system-cluster-critical": 2000000000,
+                           "system-node-critical": 2000001000}
+# Kinds whose strategy tracks metadata.generation (apps/v1 and policy/v1 ones we model).
+GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "PodDisruptionBudget"})
+# Kinds whose PrepareForCreate keeps a client-supplied status (nodes register with one).
+STATUS_ON_CREATE = frozenset({"Node", "Event", "NodeRuntime", "ImageRegistry",
+                              "EndpointSlice", "Endpoints"})
+# Pod spec fields an update may change (ValidatePodUpdate); everything else is immutable.
+MUTABLE_POD_SPEC = ("activeDeadlineSeconds", "tolerations", "schedulingGates",
+                    "terminationGracePeriodSeconds")
+
+
+def _kind(obj: Obj) -> kinds.Kind:
+    api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
+    found = kinds.for_object(api_version, kind)
+    if found is None:
+        expected = kinds.known_api_versions(kind)
+        hint = f' (use apiVersion "{expected}")' if expected else ""
+        raise BadRequest(f'no kind "{kind}" is registered for version "{api_version}"{hint}')
+    return found
+
+
+class APIServer:
+    """The API layer over one :class:`~reconciler.store.Store`."""
+
+    def __init__(self, store: Store, now: Callable[[], float], seed: int = 0) -> None:
+        self.store = store
+        self._now = now
+        self._rng = random.Random(f"apiserver:{seed}")
+        self._event_keys: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self._event_serial = 0
+
+    # -- bootstrap -----------------------------------------------------------------------
+
+    def bootstrap(self) -> None:
+        """The objects every cluster starts with: system namespaces, default SA."""
+        for name in SYSTEM_NAMESPACES:
+            if self.store.get("Namespace", "", name) is None:
+                self.create({"apiVersion": "v1", "kind": "Namespace",
+                             "metadata": {"name": name}})
+
+    # -- create --------------------------------------------------------------------------
+
+    def create(self, obj: Obj, *, dry_run: bool = False) -> Obj:
+        kind = _kind(obj)
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise Invalid.of(kind.kind, kind.group, "", [
+                FieldError("Invalid value", "metadata", "must be an object", meta, True).cause()])
+        if kind.namespaced:
+            meta["namespace"] = meta.get("namespace") or "default"
+            self._admit_namespace(meta["namespace"], meta.get("name", ""), kind)
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = self._generate_name(kind, meta)
+        for server_set in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
+                           "deletionGracePeriodSeconds", "generation", "managedFields"):
+            meta.pop(server_set, None)
+        obj = self._admit_and_default(kind, obj)
+        if kind.has_status and kind.kind not in STATUS_ON_CREATE:
+            obj["status"] = self._initial_status(kind.kind, obj)
+        self._validate(kind, obj)
+        meta = obj["metadata"]
+        meta["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        meta["creationTimestamp"] = clock.rfc3339(self._now())
+        if kind.kind in GENERATION_KINDS:
+            meta["generation"] = 1
+        if dry_run:
+            if self.store.get(*self._key(kind, meta)) is not None:
+                from reconciler.api.errors import AlreadyExists
+                raise AlreadyExists.of(kind.plural, kind.group, meta["name"])
+            return obj
+        return self.store.transaction([Put(obj, expect_revision=0)])[0]
+
+    def _key(self, kind: kinds.Kind, meta: Obj) -> tuple[str, str, str]:
+        return (kind.kind, meta.get("namespace", "") if kind.namespaced else "", meta["name"])
+
+    def _generate_name(self, kind: kinds.Kind, meta: Obj) -> str:
+        prefix = str(meta["generateName"])[:58]
+        while True:
+            suffix = "".join(self._rng.choice(GENERATE_NAME_ALPHABET) for _ in range(5))
+            name = prefix + suffix
+            namespace = meta.get("namespace", "") if kind.namespaced else ""
+            if self.store.get(kind.kind, namespace, name) is None:
+                return name
+
+    def _admit_namespace(self, namespace: str, name: str, kind: kinds.Kind) -> None:
+        """NamespaceLifecycle: the namespace must exist and not be terminating."""
+        ns = self.store.get("Namespace", "", namespace)
+        if ns is None:
+            raise NotFound.of("namespaces", "", namespace)
+        if ns["metadata"].get("deletionTimestamp") and kind.kind != "Event":
+            raise Forbidden(
+                f'{kind.plural} "{name}" is forbidden: unable to create new content in '
+                f"namespace {namespace} because it is being terminated",
+                name=name, group=kind.group, kind=kind.plural)
+
+    def _admit_and_default(self, kind: kinds.Kind, obj: Obj) -> Obj:
+        if kind.kind == "Pod":
+            priority = self._priority(obj)
+            return defaults.default_pod(obj, priority)
+        return defaults.apply_defaults(obj)
+
+    def _priority(self, pod: Obj) -> int:
+        """Priority admission: spec.priority from the PriorityClass, 0 without one."""
+        spec = pod.get("spec") or {}
+        name = spec.get("priorityClassName")
+        if not name:
+            default = self._global_default_priority()
+            return default
+        if name in SYSTEM_PRIORITY_CLASSES:
+            return SYSTEM_PRIORITY_CLASSES[name]
+        pc = self.store.get("PriorityClass", "", name)
+        if pc is None:
+            meta = pod.get("metadata") or {}
+            raise Forbidden(
+                f'pods "{meta.get("name", "")}" is forbidden: no PriorityClass with name '
+                f"{name} was found", name=meta.get("name", ""), kind="pods")
+        if "preemptionPolicy" in pc:
+            spec.setdefault("preemptionPolicy", pc["preemptionPolicy"])
+        return int(pc.get("value", 0))
+
+    def _global_default_priority(self) -> int:
+        for pc in self.store.snapshot().list("PriorityClass"):
+            if pc.get("globalDefault"):
+                return int(pc.get("value", 0))
+        return 0
+
+    def _initial_status(self, kind: str, obj: Obj) -> Obj:
+        if kind == "Pod":
+            return {"phase": "Pending", "qosClass": defaults.qos_class(obj.get("spec") or {})}
+        if kind == "Namespace":
+            return {"phase": "Active"}
+        if kind == "Service":
+            return {"loadBalancer": {}}
+        return {}
+
+    def _validate(self, kind: kinds.Kind, obj: Obj, extra: list[FieldError] | None = None
+                  ) -> None:
+        errors = validation.validate(obj) + (extra or [])
+        if errors:
+            name = obj.get("metadata", {}).get("name", "")
+            raise Invalid.of(kind.kind, kind.group, name, [e.cause() for e in errors])
+
+    # -- update and patch ----------------------------------------------------------------
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj:
+        k = kinds.by_kind(kind)
+        obj = self.store.get(kind, namespace if k.namespaced else "", name)
+        if obj is None:
+            raise NotFound.of(k.plural, k.group, name)
+        return obj
+
+    def update(self, obj: Obj, *, subresource: str = "", dry_run: bool = False) -> Obj:
+        """PUT: a compare-and-swap when ``metadata.resourceVersion`` is set."""
+        kind = _kind(obj)
+        meta = obj.get("metadata") or {}
+        namespace = (meta.get("namespace") or "default") if kind.namespaced else ""
+        current = self.get(kind.kind, namespace, meta.get("name", ""))
+        expect = meta.get("resourceVersion")
+        if expect and expect != current["metadata"]["resourceVersion"]:
+            raise Conflict.of(kind.plural, kind.group, current["metadata"]["name"])
+        new = self._prepare_update(kind, current, copy.deepcopy(obj), subresource)
+        return self._write(kind, current, new, dry_run)
+
+    def patch(self, kind: str, namespace: str, name: str, patch: Obj, *,
+              subresource: str = "", uid: str = "", dry_run: bool = False) -> Obj:
+        """A JSON merge patch, retried against the latest state as the server does."""
+        k = kinds.by_kind(kind)
+        current = self.get(kind, namespace, name)
+        if uid and current["metadata"].get("uid") != uid:
+            raise Conflict.precondition(k.plural, k.group, name, "UID", uid,
+                                        current["metadata"].get("uid", ""))
+        merged = merge_patch(copy.deepcopy(current), patch)
+        new = self._prepare_update(k, current, merged, subresource)
+        return self._write(k, current, new, dry_run)
+
+    def _prepare_update(self, kind: kinds.Kind, current: Obj, new: Obj, subresource: str
+                        ) -> Obj:
+        old_meta = current["metadata"]
+        meta = new.setdefault("metadata", {})
+        for fixed in ("uid", "creationTimestamp", "name", "namespace", "deletionTimestamp",
+                      "deletionGracePeriodSeconds", "generation"):
+            if fixed in old_meta:
+                meta[fixed] = old_meta[fixed]
+            else:
+                meta.pop(fixed, None)
+        meta.pop("resourceVersion", None)
+        if subresource == "status":
+            # ResetObjectMetaForStatus: only status (and managedFields) may change.
+            kept = {k: v for k, v in current.items() if k != "status"}
+            kept["metadata"] = old_meta
+            return {**kept, "status": new.get("status", {})}
+        if kind.has_status and "status" in current:
+            new["status"] = current["status"]
+        elif kind.has_status:
+            new.pop("status", None)
+        new = self._admit_and_default(kind, new) if kind.kind != "Pod" else self._default_pod_update(new)
+        if kind.kind == "Pod":
+            self._validate(kind, new, list(self._pod_update_errors(current, new)))
+        else:
+            self._validate(kind, new)
+        if kind.kind in GENERATION_KINDS and self._spec_changed(kind.kind, current, new):
+            new["metadata"]["generation"] = int(old_meta.get("generation", 0)) + 1
+        return new
+
+    def _default_pod_update(self, pod: Obj) -> Obj:
+        priority = int((pod.get("spec") or {}).get("priority", 0))
+        return defaults.default_pod(pod, priority)
+
+    @staticmethod
+    def _spec_changed(kind: str, old: Obj, new: Obj) -> bool:
+        if old.get("spec") != new.get("spec"):
+            return True
+        # The Deployment strategy also bumps generation on annotation changes.
+        old_ann = (old["metadata"].get("annotations") or {})
+        new_ann = (new["metadata"].get("annotations") or {})
+        return kind == "Deployment" and old_ann != new_ann
+
+    @staticmethod
+    def _pod_update_errors(old: Obj, new: Obj) -> list[FieldError]:
+        def comparable(spec: Obj) -> Obj:
+            spec = copy.deepcopy(spec)
+            for name in MUTABLE_POD_SPEC:
+                spec.pop(name, None)
+            for field in ("containers", "initContainers"):
+                for c in spec.get(field) or ():
+                    c.pop("image", None)
+            return spec
+        old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+        if comparable(old_spec) != comparable(new_spec):
+            return [forbidden("spec", "pod updates may not change fields other than "
+                              "`spec.containers[*].image`,`spec.initContainers[*].image`,"
+                              "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions "
+                              "to existing tolerations),`spec.terminationGracePeriodSeconds` "
+                              "(allow it to be set to 1 if it was previously negative)")]
+        return []
+
+    def _write(self, kind: kinds.Kind, current: Obj, new: Obj, dry_run: bool) -> Obj:
+        meta = new["metadata"]
+        if dry_run:
+            return new
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and \
+                self._deletion_complete(kind, new):
+            return self.store.delete(kind.kind, self._key(kind, meta)[1], meta["name"],
+                                     expect_revision=int(current["metadata"]["resourceVersion"]))
+        expect = int(current["metadata"]["resourceVersion"])
+        return self.store.transaction([Put(new, expect_revision=expect)])[0]
+
+    @staticmethod
+    def _deletion_complete(kind: kinds.Kind, obj: Obj) -> bool:
+        """A marked object goes once its finalizers are gone, except a pod that still has
+        a grace period running: the kubelet confirms that one with a delete of grace 0."""
+        if kind.kind != "Pod":
+            return True
+        return int(obj["metadata"].get("deletionGracePeriodSeconds") or 0) == 0
+
+    # -- delete --------------------------------------------------------------------------
+
+    def delete(self, kind: str, namespace: str, name: str, *,
+               grace_period_seconds: int | None = None,
+               propagation_policy: str | None = None, uid: str = "",
+               dry_run: bool = False) -> Obj:
+        k = kinds.by_kind(kind)
+        namespace = namespace if k.namespaced else ""
+        current = self.get(kind, namespace, name)
+        meta = current["metadata"]
+        if uid and meta.get("uid") != uid:
+            raise Conflict.precondition(k.plural, k.group, name, "UID", uid, meta.get("uid", ""))
+        finalizers = list(meta.get("finalizers") or [])
+        policy = propagation_policy or self._default_propagation(kind)
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        elif policy == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        grace = self._grace(k.kind, current, grace_period_seconds)
+        if dry_run:
+            return current
+        if kind == "Namespace":
+            return self._mark_namespace_terminating(current)
+        if not finalizers and grace == 0:
+            return self.store.delete(kind, namespace, name)
+        already = meta.get("deletionTimestamp")
+        if already and grace == 0 and not finalizers:
+            return self.store.delete(kind, namespace, name)
+        now = self._now()
+        marked = copy.deepcopy(current)
+        mmeta = marked["metadata"]
+        deadline = now + grace
+        if not already or clock.parse(already) > deadline:
+            mmeta["deletionTimestamp"] = clock.rfc3339(deadline)
+        mmeta["deletionGracePeriodSeconds"] = grace
+        if finalizers:
+            mmeta["finalizers"] = finalizers
+        if k.kind in GENERATION_KINDS and not already:
+            mmeta["generation"] = int(mmeta.get("generation", 0)) + 1
+        mmeta.pop("resourceVersion", None)
+        return self.store.transaction(
+            [Put(marked, expect_revision=int(meta["resourceVersion"]))])[0]
+
+    @staticmethod
+    def _default_propagation(kind: str) -> str:
+        return "Background"
+
+    @staticmethod
+    def _grace(kind: str, obj: Obj, requested: int | None) -> int:
+        """``CheckGracefulDelete`` for pods; other kinds have no grace period."""
+        if kind != "Pod":
+            return 0
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+            return 0
+        grace = requested if requested is not None else spec.get("terminationGracePeriodSeconds", 30)
+        return 1 if grace < 0 else int(grace)
+
+    def _mark_namespace_terminating(self, ns: Obj) -> Obj:
+        if ns["metadata"].get("deletionTimestamp"):
+            return ns
+        marked = copy.deepcopy(ns)
+        marked["metadata"]["deletionTimestamp"] = clock.rfc3339(self._now())
+        marked["metadata"]["deletionGracePeriodSeconds"] = 0
+        marked["metadata"].pop("resourceVersion", None)
+        marked["status"] = {"phase": "Terminating"}
+        return self.store.transaction(
+            [Put(marked, expect_revision=int(ns["metadata"]["resourceVersion"]))])[0]
+
+    # -- pods/binding --------------------------------------------------------------------
+
+    def bind(self, namespace: str, name: str, node: str, uid: str = "") -> Obj:
+        """``POST pods/<name>/binding``: set spec.nodeName and PodScheduled=True."""
+        pod = self.get("Pod", namespace, name)
+        meta = pod["metadata"]
+        if uid and meta.get("uid") != uid:
+            raise Conflict.precondition("pods", "", name, "UID", uid, meta.get("uid", ""))
+        if (pod.get("spec") or {}).get("nodeName"):
+            raise Conflict(f'pod {name} is already assigned to node "{pod["spec"]["nodeName"]}"',
+                           name=name, kind="pods")
+        if meta.get("deletionTimestamp"):
+            raise Conflict(f"pod {name} is being deleted, cannot be assigned to a host",
+                           name=name, kind="pods")
+        bound = copy.deepcopy(pod)
+        bound["spec"]["nodeName"] = node
+        status = bound.setdefault("status", {})
+        conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                           "lastTransitionTime": clock.rfc3339(self._now())})
+        status["conditions"] = conditions
+        bound["metadata"].pop("resourceVersion", None)
+        return self.store.transaction(
+            [Put(bound, expect_revision=int(meta["resourceVersion"]))])[0]
+
+    # -- events --------------------------------------------------------------------------
+
+    def record_event(self, involved: Obj, type_: str, reason: str, message: str,
+                     component: str, host: str = "") -> Obj:
+        """Create an Event, or bump ``count`` of an identical one (client-go's
+        EventCorrelator aggregation of repeats)."""
+        namespace = involved.get("namespace") or "default"
+        ref = {k: v for k, v in involved.items() if v not in ("", None)}
+        key = (namespace, ref.get("uid"), ref.get("kind"), ref.get("name"),
+               ref.get("fieldPath"), type_, reason, message, component, host)
+        stamp = clock.rfc3339(self._now())
+        known = self._event_keys.get(key)
+        if known is not None:
+            existing = self.store.get("Event", known[0], known[1])
+            if existing is not None:
+                updated = copy.deepcopy(existing)
+                updated["count"] = int(updated.get("count", 1)) + 1
+                updated["lastTimestamp"] = stamp
+                updated["metadata"].pop("resourceVersion", None)
+                return self.store.transaction([Put(updated)])[0]
+        self._event_serial += 1
+        # Event names are <object>.<hex of the creation time in ns>; a serial keeps them
+        # unique within one virtual nanosecond.
+        nanos = int(self._now() * 1e9) + self._event_serial
+        name = f"{ref.get('name', 'event')}.{nanos:x}"
+        source = {"component": component, **({"host": host} if host else {})}
+        event = {
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": name, "namespace": namespace},
+            "involvedObject": ref, "reason": reason, "message": message,
+            "source": source, "firstTimestamp": stamp, "lastTimestamp": stamp,
+            "count": 1, "type": type_, "eventTime": None,
+            "reportingComponent": component, "reportingInstance": host,
+        }
+        created = self.create(event)
+        self._event_keys[key] = (namespace, name)
+        return created

@@ -1,0 +1,250 @@
+"""The etcd-like store: versioned objects, indexes, watch history, compaction.
+
+It mirrors what the API server gets from etcd (``server/storage/mvcc/kv.go``):
+
+* one cluster-wide **revision**, increased by exactly one for every successful write
+  transaction (a transaction of several operations shares one revision);
+* per object, ``metadata.resourceVersion`` is the revision of its last write (etcd's
+  ``mod_revision``);
+* create succeeds only when the key is absent, update only when the caller's expected
+  revision matches (compare-and-swap), otherwise :class:`~reconciler.api.errors.Conflict`;
+* a history of ADDED / MODIFIED / DELETED events that :meth:`Store.watch` replays from
+  any revision after the compacted one, and 410 Expired before it.
+
+The store is the only mutable object in the core. Its tables are persistent hash maps
+(``immutables.Map``, the HAMT behind ``contextvars``), so :meth:`Store.snapshot` is O(1)
+and a snapshot never changes after it is taken, however the store moves on. Objects are
+plain dicts that the store never mutates after storing them; readers must not either.
+
+The store does no defaulting or validation: that is the API layer's job
+(:mod:`reconciler.apiserver`). It stores what it is given.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import immutables
+
+from reconciler.api import kinds
+from reconciler.api.errors import AlreadyExists, Conflict, Expired, NotFound
+from reconciler.store.snapshot import EMPTY_SET, Indexes, Key, Snapshot, key_of
+
+Obj = dict[str, Any]
+EventType = Literal["ADDED", "MODIFIED", "DELETED"]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    revision: int
+    type: EventType
+    kind: str
+    obj: Obj  # the object after the write; for DELETED, its last state
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """Create (``expect_revision == 0``) or compare-and-swap update of one object."""
+
+    obj: Obj
+    expect_revision: int | None = None  # None: unconditional
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    kind: str
+    namespace: str
+    name: str
+    expect_revision: int | None = None
+    expect_uid: str = ""
+
+
+Op = Put | Remove
+
+
+# A pseudo-kind in the per-kind revision table: the last write that bound, unbound or
+# removed a pod on a node. It is what a node's free capacity depends on, and lets the
+# scheduler tell a relevant cluster event from a pod status update.
+ASSIGNED_PODS = "Pod:assigned"
+
+
+def _assignment_changed(old: Obj | None, new: Obj | None) -> bool:
+    old_node = ((old or {}).get("spec") or {}).get("nodeName") or ""
+    new_node = ((new or {}).get("spec") or {}).get("nodeName") or ""
+    if new is None:
+        return bool(old_node)
+    return old_node != new_node
+
+
+def _resource(kind: str) -> tuple[str, str]:
+    k = kinds.by_kind(kind)
+    return k.plural, k.group
+
+
+class Store:
+    """Versioned objects with indexes and a watchable history."""
+
+    def __init__(self) -> None:
+        self._revision = 0
+        self._compacted = 0
+        self._objects: immutables.Map[Key, Obj] = immutables.Map()
+        self._indexes = Indexes.empty()
+        self._history: list[WatchEvent] = []
+        self._kind_revision: immutables.Map[str, int] = immutables.Map()
+        self._snapshot: Snapshot | None = None
+
+    # -- reads ---------------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    @property
+    def compacted_revision(self) -> int:
+        return self._compacted
+
+    def snapshot(self) -> Snapshot:
+        """An immutable view of the store at its current revision, O(1)."""
+        snap = self._snapshot
+        if snap is None or snap.revision != self._revision:
+            snap = Snapshot(self._revision, self._objects, self._indexes, self._kind_revision)
+            self._snapshot = snap
+        return snap
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        return self._objects.get((kind, namespace, name))
+
+    # -- writes --------------------------------------------------------------------
+
+    def create(self, obj: Obj) -> Obj:
+        return self.transaction([Put(obj, expect_revision=0)])[0]
+
+    def update(self, obj: Obj, expect_revision: int | None = None) -> Obj:
+        return self.transaction([Put(obj, expect_revision=expect_revision)])[0]
+
+    def delete(self, kind: str, namespace: str, name: str, *,
+               expect_revision: int | None = None, expect_uid: str = "") -> Obj:
+        return self.transaction(
+            [Remove(kind, namespace, name, expect_revision, expect_uid)])[0]
+
+    def transaction(self, ops: list[Op]) -> list[Obj]:
+        """Apply every op or none, at one new revision (etcd's Txn).
+
+        Returns the stored objects (for a Remove, the object's last state). Raises
+        NotFound, AlreadyExists or Conflict, leaving the store untouched, when any
+        precondition fails.
+        """
+        if not ops:
+            return []
+        staged = self._objects
+        revision = self._revision + 1
+        results: list[Obj] = []
+        events: list[WatchEvent] = []
+        changes: list[tuple[Obj | None, Obj | None]] = []
+        for op in ops:
+            if isinstance(op, Put):
+                key = key_of(op.obj)
+                old = staged.get(key)
+                self._check_put(key, old, op.expect_revision)
+                new = copy.deepcopy(op.obj)
+                new.setdefault("metadata", {})["resourceVersion"] = str(revision)
+                staged = staged.set(key, new)
+                events.append(WatchEvent(revision, "ADDED" if old is None else "MODIFIED",
+                                         key[0], new))
+                changes.append((old, new))
+                results.append(new)
+            else:
+                key = (op.kind, op.namespace, op.name)
+                old = staged.get(key)
+                self._check_remove(key, old, op)
+                assert old is not None
+                last = {**old, "metadata": {**old["metadata"], "resourceVersion": str(revision)}}
+                staged = staged.delete(key)
+                events.append(WatchEvent(revision, "DELETED", key[0], last))
+                changes.append((old, None))
+                results.append(last)
+        self._objects = staged
+        indexes = self._indexes
+        kind_rev = self._kind_revision
+        for old, new in changes:
+            indexes = indexes.replace(old, new)
+            kind = (new or old or {}).get("kind", "")
+            kind_rev = kind_rev.set(kind, revision)
+            if kind == "Pod" and _assignment_changed(old, new):
+                kind_rev = kind_rev.set(ASSIGNED_PODS, revision)
+        self._indexes = indexes
+        self._kind_revision = kind_rev
+        self._history.extend(events)
+        self._revision = revision
+        return results
+
+    @staticmethod
+    def _check_put(key: Key, old: Obj | None, expect: int | None) -> None:
+        if expect is None:
+            return
+        if expect == 0:
+            if old is not None:
+                raise AlreadyExists.of(*_resource(key[0]), key[2])
+            return
+        if old is None:
+            raise NotFound.of(*_resource(key[0]), key[2])
+        if int(old["metadata"]["resourceVersion"]) != expect:
+            raise Conflict.of(*_resource(key[0]), key[2])
+
+    @staticmethod
+    def _check_remove(key: Key, old: Obj | None, op: Remove) -> None:
+        resource, group = _resource(key[0])
+        if old is None:
+            raise NotFound.of(resource, group, key[2])
+        meta = old["metadata"]
+        if op.expect_uid and meta.get("uid") != op.expect_uid:
+            raise Conflict.precondition(resource, group, key[2], "UID",
+                                        op.expect_uid, meta.get("uid", ""))
+        if op.expect_revision is not None and int(meta["resourceVersion"]) != op.expect_revision:
+            raise Conflict.precondition(resource, group, key[2], "ResourceVersion",
+                                        str(op.expect_revision), meta["resourceVersion"])
+
+    # -- watch and compaction --------------------------------------------------------
+
+    def watch(self, since: int, kind: str | None = None) -> Iterator[WatchEvent]:
+        """Events with revision > ``since``, in order (Kubernetes' ``watch?resourceVersion=N``).
+
+        Raises Expired (410) when ``since`` is older than the compacted revision.
+        """
+        if since < self._compacted:
+            raise Expired.too_old(since, self._compacted)
+        start = self._first_index_after(since)
+        for event in self._history[start:]:
+            if kind is None or event.kind == kind:
+                yield event
+
+    def _first_index_after(self, revision: int) -> int:
+        lo, hi = 0, len(self._history)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._history[mid].revision <= revision:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def compact(self, revision: int) -> None:
+        """Forget history at and before ``revision``; watches from there get 410."""
+        revision = min(revision, self._revision)
+        if revision <= self._compacted:
+            return
+        cut = self._first_index_after(revision)
+        del self._history[:cut]
+        self._compacted = revision
+
+    def history_length(self) -> int:
+        return len(self._history)
+
+    def objects(self) -> Iterable[Obj]:
+        return self._objects.values()
+
+
+__all__ = ["ASSIGNED_PODS", "EMPTY_SET", "Key", "Op", "Put", "Remove", "Snapshot", "Store", "WatchEvent"]

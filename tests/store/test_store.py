@@ -1,0 +1,175 @@
+"""The store keeps etcd's promises: one revision per write transaction, compare-and-swap,
+ordered watch from any uncompacted revision, and snapshots that never change."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.api.errors import AlreadyExists, Conflict, Expired, NotFound
+from reconciler.store import ASSIGNED_PODS, Put, Remove, Store
+
+
+def pod(name: str, node: str = "", labels: dict[str, str] | None = None,
+        owner: str = "", namespace: str = "default") -> dict:
+    meta: dict = {"name": name, "namespace": namespace, "uid": f"uid-{namespace}-{name}",
+                  "labels": labels or {}}
+    if owner:
+        meta["ownerReferences"] = [{"uid": owner, "kind": "ReplicaSet", "name": "rs",
+                                    "apiVersion": "apps/v1", "controller": True}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+            "spec": {"nodeName": node} if node else {}}
+
+
+def test_every_write_increases_the_revision_by_one_and_sets_resource_version() -> None:
+    store = Store()
+    a = store.create(pod("a"))
+    b = store.create(pod("b"))
+    assert (a["metadata"]["resourceVersion"], b["metadata"]["resourceVersion"]) == ("1", "2")
+    updated = store.update({**a, "spec": {"nodeName": "n1"}}, expect_revision=1)
+    assert updated["metadata"]["resourceVersion"] == "3"
+    store.delete("Pod", "default", "b")
+    assert store.revision == 4
+
+
+def test_a_transaction_of_several_operations_shares_one_revision() -> None:
+    store = Store()
+    results = store.transaction([Put(pod("a"), 0), Put(pod("b"), 0)])
+    assert [r["metadata"]["resourceVersion"] for r in results] == ["1", "1"]
+    assert store.revision == 1
+
+
+def test_a_failed_transaction_changes_nothing() -> None:
+    store = Store()
+    store.create(pod("a"))
+    with pytest.raises(AlreadyExists):
+        store.transaction([Put(pod("b"), 0), Put(pod("a"), 0)])
+    assert store.revision == 1
+    assert store.get("Pod", "default", "b") is None
+
+
+@pytest.mark.parametrize("op,error,message", [
+    ("create-existing", AlreadyExists, 'pods "a" already exists'),
+    ("stale-update", Conflict, 'Operation cannot be fulfilled on pods "a": the object has been '
+                               "modified; please apply your changes to the latest version and "
+                               "try again"),
+    ("delete-missing", NotFound, 'pods "zz" not found'),
+    ("delete-wrong-uid", Conflict, "Precondition failed: UID in precondition: other, UID in "
+                                   "object meta: uid-default-a"),
+], ids=["creating an existing name is 409 AlreadyExists",
+        "an update with a stale resourceVersion is 409 Conflict",
+        "deleting a missing object is 404 NotFound",
+        "a delete whose uid precondition fails is 409 Conflict"])
+def test_preconditions_fail_with_the_api_servers_status(op: str, error: type, message: str
+                                                         ) -> None:
+    store = Store()
+    a = store.create(pod("a"))
+    store.update(a)  # now at revision 2
+    with pytest.raises(error) as info:
+        if op == "create-existing":
+            store.create(pod("a"))
+        elif op == "stale-update":
+            store.update(a, expect_revision=1)
+        elif op == "delete-missing":
+            store.delete("Pod", "default", "zz")
+        else:
+            store.transaction([Remove("Pod", "default", "a", expect_uid="other")])
+    assert info.value.message == message
+    assert info.value.status()["code"] == error.code
+
+
+def test_a_snapshot_never_changes_after_it_is_taken() -> None:
+    store = Store()
+    store.create(pod("a", labels={"app": "web"}))
+    snap = store.snapshot()
+    store.create(pod("b", labels={"app": "web"}))
+    store.delete("Pod", "default", "a")
+    assert [p["metadata"]["name"] for p in snap.list("Pod")] == ["a"]
+    assert [p["metadata"]["name"] for p in snap.select("Pod", None, {"app": "web"})] == ["a"]
+    assert [p["metadata"]["name"] for p in store.snapshot().list("Pod")] == ["b"]
+
+
+def test_indexes_follow_labels_owners_and_node_assignment() -> None:
+    store = Store()
+    a = store.create(pod("a", labels={"app": "web", "tier": "fe"}, owner="rs-1"))
+    store.create(pod("b", labels={"app": "db"}, owner="rs-2", node="n1"))
+    snap = store.snapshot()
+    assert [p["metadata"]["name"] for p in snap.unbound_pods()] == ["a"]
+    assert [p["metadata"]["name"] for p in snap.owned_by("rs-1")] == ["a"]
+    assert snap.get_by_uid("uid-default-b")["metadata"]["name"] == "b"
+    moved = {**a, "metadata": {**a["metadata"], "labels": {"app": "api"}},
+             "spec": {"nodeName": "n1"}}
+    store.update(moved)
+    snap = store.snapshot()
+    assert snap.unbound_pods() == []
+    assert [p["metadata"]["name"] for p in snap.pods_on_node("n1")] == ["a", "b"]
+    assert snap.select("Pod", None, {"app": "web"}) == []
+    assert [p["metadata"]["name"] for p in snap.select("Pod", None, {"app": "api"})] == ["a"]
+
+
+def test_binding_a_pod_bumps_the_assigned_pods_revision_but_a_status_write_does_not() -> None:
+    store = Store()
+    a = store.create(pod("a"))
+    assert store.snapshot().kind_revision(ASSIGNED_PODS) == 0
+    bound = store.update({**a, "spec": {"nodeName": "n1"}})
+    assert store.snapshot().kind_revision(ASSIGNED_PODS) == 2
+    store.update({**bound, "status": {"phase": "Running"}})
+    assert store.snapshot().kind_revision(ASSIGNED_PODS) == 2
+    assert store.snapshot().kind_revision("Pod") == 3
+
+
+def test_watch_replays_events_after_a_revision_in_order() -> None:
+    store = Store()
+    a = store.create(pod("a"))
+    store.update({**a, "spec": {"nodeName": "n1"}})
+    store.delete("Pod", "default", "a")
+    events = [(e.revision, e.type) for e in store.watch(1)]
+    assert events == [(2, "MODIFIED"), (3, "DELETED")]
+    deleted = list(store.watch(2))[0]
+    assert deleted.obj["metadata"]["resourceVersion"] == "3"
+
+
+def test_a_watch_from_a_compacted_revision_is_410_expired() -> None:
+    store = Store()
+    for i in range(5):
+        store.create(pod(f"p{i}"))
+    store.compact(3)
+    assert [e.revision for e in store.watch(3)] == [4, 5]
+    with pytest.raises(Expired) as info:
+        list(store.watch(2))
+    assert info.value.message == "too old resource version: 2 (3)"
+    assert info.value.code == 410
+
+
+ops = st.lists(st.tuples(st.sampled_from(["create", "update", "delete"]),
+                         st.sampled_from(["a", "b", "c"])), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops)
+def test_revisions_only_grow_and_watch_history_matches_the_writes(seq: list[tuple[str, str]]
+                                                                  ) -> None:
+    store = Store()
+    seen: list[int] = []
+    for op, name in seq:
+        current = store.get("Pod", "default", name)
+        try:
+            if op == "create":
+                store.create(pod(name))
+            elif op == "update" and current is not None:
+                store.update(current, expect_revision=int(current["metadata"]["resourceVersion"]))
+            elif op == "delete":
+                store.delete("Pod", "default", name)
+        except (AlreadyExists, NotFound):
+            pass
+        seen.append(store.revision)
+    assert seen == sorted(seen)
+    history = [e.revision for e in store.watch(0)]
+    assert history == list(range(1, store.revision + 1))
+    live = {p["metadata"]["name"] for p in store.snapshot().list("Pod")}
+    replayed: set[str] = set()
+    for event in store.watch(0):
+        name = event.obj["metadata"]["name"]
+        (replayed.discard if event.type == "DELETED" else replayed.add)(name)
+    assert live == replayed
