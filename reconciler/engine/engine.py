@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.api.actions import Action, Bind, Create, Delete, Patch, RecordEvent, Timer
-from reconciler.api.component import Component
+from reconciler.engine.component import Component
 from reconciler.api.errors import StatusError
 from reconciler.apiserver.server import APIServer
 from reconciler.store import Store

@@ -8,6 +8,7 @@ objects by kind and namespace, by label, by owner uid, by uid, and pods by node 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -133,7 +134,7 @@ class Snapshot:
                   else self._ix.by_namespace.get((kind, namespace)))
         return len(bucket) if bucket is not None else 0
 
-    def _resolve(self, keys: Mapping[Key, int] | None, *, ordered: str) -> list[Obj]:
+    def _resolve(self, keys: Mapping[Key, int] | None, *, ordered: str) -> builtins.list[Obj]:
         if not keys:
             return []
         if ordered == "created":
@@ -142,7 +143,7 @@ class Snapshot:
         return [self._objects[k] for k in sorted(keys)]
 
     def list(self, kind: str, namespace: str | None = None, *,
-             order: str = "key") -> list[Obj]:
+             order: str = "key") -> builtins.list[Obj]:
         """Objects of ``kind`` (in ``namespace`` if given), in etcd key order
         (namespace, name), or in creation order with ``order="created"``."""
         bucket = (self._ix.by_kind.get(kind) if namespace is None
@@ -153,7 +154,7 @@ class Snapshot:
         return self._ix.by_label.get((kind, key, value), EMPTY_SET)
 
     def select(self, kind: str, namespace: str | None, match_labels: Mapping[str, str],
-               predicate: Callable[[Obj], bool] | None = None) -> list[Obj]:
+               predicate: Callable[[Obj], bool] | None = None) -> builtins.list[Obj]:
         """Objects whose labels include ``match_labels`` (index intersection) and which
         pass ``predicate`` (for set-based requirements), in key order."""
         if match_labels:
@@ -167,27 +168,27 @@ class Snapshot:
                  if namespace is None or k[1] == namespace]
         return [o for o in found if predicate(o)] if predicate else found
 
-    def owned_by(self, uid: str, kind: str | None = None) -> list[Obj]:
+    def owned_by(self, uid: str, kind: str | None = None) -> builtins.list[Obj]:
         """Objects with an ownerReference to ``uid``, in key order."""
         keys = self._ix.by_owner.get(uid, EMPTY_SET)
         return [self._objects[k] for k in sorted(keys) if kind is None or k[0] == kind]
 
-    def pods_on_node(self, node: str) -> list[Obj]:
+    def pods_on_node(self, node: str) -> builtins.list[Obj]:
         """Pods whose ``spec.nodeName`` is ``node``, in creation order."""
         return self._resolve(self._ix.pods_by_node.get(node), ordered="created")
 
     def pod_count_on_node(self, node: str) -> int:
         return len(self._ix.pods_by_node.get(node, EMPTY_SET))
 
-    def unbound_pods(self) -> list[Obj]:
+    def unbound_pods(self) -> builtins.list[Obj]:
         """Pods with no ``spec.nodeName``, in creation order (the scheduler's input)."""
         return self.pods_on_node("")
 
     def creation_order(self, obj: Obj) -> int:
         return int(self._ix.created.get(key_of(obj), 0))
 
-    def kinds(self) -> list[str]:
+    def kinds(self) -> builtins.list[str]:
         return sorted(self._ix.by_kind.keys())
 
-    def all_objects(self) -> list[Obj]:
+    def all_objects(self) -> builtins.list[Obj]:
         return [self._objects[k] for k in sorted(self._objects.keys())]
