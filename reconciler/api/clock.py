@@ -32,6 +32,13 @@ def go_duration(seconds: float) -> str:
     """A duration the way Go's ``time.Duration.String`` prints it: ``1m30s``, ``2.5s``."""
     if seconds == 0:
         return "0s"
+    if abs(seconds) < 1:
+        # Go switches to the largest sub-second unit that keeps an integer part.
+        for unit, scale in (("ms", 1e3), ("µs", 1e6), ("ns", 1e9)):
+            value = round(seconds * scale, 9)
+            if abs(value) >= 1 or unit == "ns":
+                text = f"{value:.9f}".rstrip("0").rstrip(".")
+                return f"{text}{unit}"
     total = round(seconds, 9)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)

@@ -56,8 +56,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("PodDisruptionBudget", "policy", "v1", "poddisruptionbudgets", True, ("pdb",),
          has_status=True),
     Kind("Lease", "coordination.k8s.io", "v1", "leases", True),
-    Kind("ImageRegistry", SIM_GROUP, "v1alpha1", "imageregistries", False, internal=True),
-    Kind("NodeRuntime", SIM_GROUP, "v1alpha1", "noderuntimes", False, internal=True),
+    Kind("ImageRegistry", SIM_GROUP, "v1alpha1", "imageregistries", False, has_status=True,
+         internal=True),
+    Kind("NodeRuntime", SIM_GROUP, "v1alpha1", "noderuntimes", False, has_status=True,
+         internal=True),
 )
 
 _BY_KIND: dict[str, Kind] = {k.kind: k for k in KINDS}

@@ -56,6 +56,14 @@ MUTABLE_POD_SPEC = ("activeDeadlineSeconds", "tolerations", "schedulingGates",
                     "terminationGracePeriodSeconds")
 
 
+def _unchanged(current: Obj, new: Obj) -> bool:
+    old_meta = {k: v for k, v in current["metadata"].items() if k != "resourceVersion"}
+    new_meta = {k: v for k, v in new["metadata"].items() if k != "resourceVersion"}
+    return old_meta == new_meta and \
+        {k: v for k, v in current.items() if k != "metadata"} == \
+        {k: v for k, v in new.items() if k != "metadata"}
+
+
 def _kind(obj: Obj) -> kinds.Kind:
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     found = kinds.for_object(api_version, kind)
@@ -292,6 +300,9 @@ class APIServer:
                 self._deletion_complete(kind, new):
             return self.store.delete(kind.kind, self._key(kind, meta)[1], meta["name"],
                                      expect_revision=int(current["metadata"]["resourceVersion"]))
+        if _unchanged(current, new):
+            # GuaranteedUpdate skips a write that changes nothing: no new revision.
+            return current
         expect = int(current["metadata"]["resourceVersion"])
         return self.store.transaction([Put(new, expect_revision=expect)])[0]
 

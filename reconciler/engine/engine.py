@@ -205,11 +205,30 @@ class Engine:
                 self.store.compact(self._checkpoints[0][1])
 
     def _settle(self, limit: int, started: int) -> bool:
-        """Run rounds at the current time until nothing is due. False on the limit."""
-        while self.run_round():
+        """Run rounds at the current time until nothing is due. False when the step
+        limit is reached while some component still has a change to make."""
+        while True:
             if self.step_count - started >= limit:
-                return False
-        return True
+                if self._would_act():
+                    return False
+                # Nothing will be written; the round only refreshes timers and memory.
+                self.run_round()
+                return True
+            if not self.run_round():
+                return True
+
+    def _would_act(self) -> bool:
+        """Whether any due component wants to write now. Components are pure, so asking
+        them costs nothing but time: nothing is applied and no random source advances."""
+        snap = self.store.snapshot()
+        for component in self.components:
+            if not self._due(component):
+                continue
+            name = component.name
+            rng = random.Random(f"{self.seed}:{name}:{self._calls.get(name, 0)}")
+            if component.reconcile(snap, self.now, rng, self._memory.get(name)).actions:
+                return True
+        return False
 
     def run_until_converged(self, max_steps: int = 10_000) -> RunResult:
         started = self.step_count
@@ -220,6 +239,10 @@ class Engine:
             pending = self.pending_timers()
             if not any(t.progress for t in pending):
                 return RunResult(True, self.step_count - started, self.now)
+            if self.step_count - started >= max_steps:
+                return RunResult(False, self.step_count - started, self.now,
+                                 f"step limit {max_steps} reached with timers pending "
+                                 f"(next at {pending[0].at:g}s: {pending[0].why})")
             self.now = pending[0].at
 
     def advance(self, seconds: float, max_steps: int = 10_000) -> RunResult:

@@ -175,3 +175,11 @@ def test_observers_see_every_step() -> None:
     engine.observers.append(lambda step: seen.append(step.index))
     engine.run_until_converged()
     assert seen == [1, 2, 3]
+
+
+def test_a_run_that_converges_in_exactly_the_step_limit_has_converged() -> None:
+    engine = engine_with(Countdown())
+    result = engine.run_until_converged(max_steps=3)
+    assert result.converged and result.steps == 3
+    short = engine_with(Countdown()).run_until_converged(max_steps=2)
+    assert not short.converged and "timers pending" in short.reason

@@ -1,0 +1,1 @@
+from reconciler.bdd.steps import *

@@ -1,0 +1,390 @@
+"""The kubelet: one component that runs the node agent of every machine in the cluster.
+
+It is purely computational, with no side-effects: given an immutable snapshot, the
+virtual time and a seeded random source, it returns the writes it wants as an
+:class:`~reconciler.api.actions.Outcome`, which the engine applies through the API
+layer. Like the real kubelet it talks to its container runtime through the CRI
+(:mod:`reconciler.runtime.cri`), here a pure one whose state is stored on the machine's
+``NodeRuntime`` object. Per machine (``spec.running: true``), in order:
+
+1. **start and register** (``kubelet.go`` ``Run``, ``kubelet_node_status.go``): the
+   start-up events, then create the Node or fill in a Node a user applied;
+2. **pods** (``kubelet.go`` ``HandlePodAdditions``/``syncLoop``, the pod workers):
+   admit pods newly bound to the node, run each pod's due syncs in time order
+   (:mod:`.podworker`), clean up after pods that are gone;
+3. **write back**: one status patch per pod whose status changed (:mod:`.status`), the
+   final delete of pods whose termination finished, ``Node.status.images`` when the image
+   cache changed, and one status patch of the ``NodeRuntime`` with the new runtime and
+   kubelet state.
+
+Timers say when the next sync of some pod is due; those that would only repeat a
+failure (a pull of an image still missing, a mount of a ConfigMap still missing, the
+restart of a container that keeps crashing) are ``progress=False``.
+
+``memory`` caches, per node, the inputs of a computation that wrote nothing and when its
+next timer is due; such a node is skipped until either changes. Losing it costs time only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from reconciler.api import clock
+from reconciler.api.actions import Action, Delete, Outcome, Patch, Timer
+from reconciler.kubelet import admission, behavior, events, podworker, registration
+from reconciler.kubelet.machine import (
+    is_running,
+    kubelet_state,
+    name_of,
+    runtime_state,
+    spec_of,
+)
+from reconciler.kubelet.patches import merge_diff
+from reconciler.kubelet.podworker import NodeView, WakeUp
+from reconciler.kubelet.resources import qos_class
+from reconciler.kubelet.status import PodRuntimeView, generate
+from reconciler.runtime.cri import SandboxState
+from reconciler.runtime.simulated import SimulatedRuntime, empty_state
+from reconciler.store.snapshot import Snapshot
+
+Obj = dict[str, Any]
+
+WATCHES = frozenset({"Pod", "Node", "NodeRuntime", "ConfigMap", "Secret", "ImageRegistry"})
+MAX_SYNC_ROUNDS = 8  # syncs of one pod at one instant until it settles
+MAX_SYNCS_PER_NODE = 10_000  # a runaway guard; the rest waits for the next reconcile
+
+
+@dataclass(frozen=True, slots=True)
+class NodeMemo:
+    """A node whose last computation wrote nothing: its inputs and its next timers."""
+
+    signature: tuple[Any, ...]
+    timers: tuple[Timer, ...]
+
+
+class Kubelet:
+    """Every node's kubelet, as one component."""
+
+    name = "kubelet"
+    watches = WATCHES
+
+    def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
+                  memory: Any = None) -> Outcome:
+        del rng  # ids are hashes of what they identify: nothing here is random
+        memo: Mapping[str, NodeMemo] = memory if isinstance(memory, Mapping) else {}
+        cluster = ClusterView(snapshot)
+        actions: list[Action] = []
+        timers: list[Timer] = []
+        kept: dict[str, NodeMemo] = {}
+        for machine in snapshot.list("NodeRuntime"):
+            if not is_running(machine):
+                continue
+            name = name_of(machine)
+            pods = snapshot.pods_on_node(name)
+            signature = cluster.signature(machine, pods)
+            cached = memo.get(name)
+            if cached is not None and cached.signature == signature \
+                    and all(t.at > now for t in cached.timers):
+                timers += cached.timers
+                kept[name] = cached
+                continue
+            done = NodeSync(cluster, machine, pods, now).run()
+            actions += done.actions
+            node_timers = earliest_timers(done.wakes, now)
+            timers += node_timers
+            if not done.actions:
+                kept[name] = NodeMemo(signature, tuple(node_timers))
+        return Outcome.of(actions, earliest_timers(
+            [WakeUp(t.at, t.progress, t.why) for t in timers], now), MappingProxyType(kept))
+
+
+def earliest_timers(wakes: Iterable[WakeUp], now: float) -> list[Timer]:
+    """The earliest future wake-up that makes progress, and the earliest of the others
+    when it comes first: enough for the engine to call again at the right time."""
+    future = [w for w in wakes if w.at > now]
+    progress = min((w for w in future if w.progress), key=lambda w: w.at, default=None)
+    other = min((w for w in future if not w.progress), key=lambda w: w.at, default=None)
+    timers = []
+    if progress is not None:
+        timers.append(Timer(progress.at, True, progress.why))
+    if other is not None and (progress is None or other.at < progress.at):
+        timers.append(Timer(other.at, False, other.why))
+    return timers
+
+
+class ClusterView:
+    """What every node's kubelet shares in one reconcile: the registry, the runtime over
+    it, and the addresses handed out to machines that do not declare theirs."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.registry = snapshot.get("ImageRegistry", "", "default")
+        self.runtime = SimulatedRuntime(self.registry)
+        self._world = (snapshot.kind_revision("ConfigMap"), snapshot.kind_revision("Secret"),
+                       snapshot.kind_revision("ImageRegistry"))
+        self._used_cidrs: set[str] | None = None
+        self._used_addresses: set[str] = set()
+
+    def exists(self, kind: str, namespace: str, name: str) -> bool:
+        return self.snapshot.get(kind, namespace, name) is not None
+
+    def signature(self, machine: Obj, pods: list[Obj]) -> tuple[Any, ...]:
+        node = self.snapshot.get("Node", "", name_of(machine))
+        return (_rv(machine), _rv(node), self._world,
+                tuple((p["metadata"].get("uid"), _rv(p)) for p in pods))
+
+    def allocate(self, machine: Obj, node: Obj | None) -> tuple[str, str]:
+        """The machine's pod CIDR and address: declared, recorded on its Node, or new."""
+        spec = spec_of(machine)
+        cidr = spec.get("podCIDR") or registration.pod_cidr_of(node)
+        address = spec.get("address") or registration.internal_ip_of(node)
+        if cidr and address:
+            return str(cidr), str(address)
+        self._load_used()
+        assert self._used_cidrs is not None
+        if not cidr:
+            cidr = registration.lowest_free_pod_cidr(self._used_cidrs)
+            self._used_cidrs.add(cidr)
+        if not address:
+            address = registration.lowest_free_address(self._used_addresses)
+            self._used_addresses.add(address)
+        return str(cidr), str(address)
+
+    def _load_used(self) -> None:
+        if self._used_cidrs is not None:
+            return
+        self._used_cidrs = set()
+        for node in self.snapshot.list("Node"):
+            self._used_cidrs.add(registration.pod_cidr_of(node))
+            self._used_addresses.add(registration.internal_ip_of(node))
+        for machine in self.snapshot.list("NodeRuntime"):
+            self._used_cidrs.add(str(spec_of(machine).get("podCIDR") or ""))
+            self._used_addresses.add(str(spec_of(machine).get("address") or ""))
+
+
+def _rv(obj: Mapping[str, Any] | None) -> str:
+    return str(((obj or {}).get("metadata") or {}).get("resourceVersion", "")) if obj else ""
+
+
+def _uid(pod: Mapping[str, Any]) -> str:
+    return str((pod.get("metadata") or {}).get("uid", ""))
+
+
+def _phase(pod: Mapping[str, Any]) -> str:
+    return str((pod.get("status") or {}).get("phase") or "")
+
+
+@dataclass(slots=True)
+class NodeDone:
+    actions: list[Action] = field(default_factory=list)
+    wakes: list[WakeUp] = field(default_factory=list)
+
+
+class NodeSync:
+    """One machine's kubelet for one reconcile. Works on copies; returns actions."""
+
+    def __init__(self, cluster: ClusterView, machine: Obj, pods: list[Obj], now: float) -> None:
+        self.cluster = cluster
+        self.runtime = cluster.runtime
+        self.machine = machine
+        self.name = name_of(machine)
+        self.pods = pods
+        self.now = now
+        self.node = cluster.snapshot.get("Node", "", self.name)
+        self.state = runtime_state(machine) or self._boot_state()
+        self.kubelet: Obj = dict(kubelet_state(machine))
+        self.records: dict[str, Obj] = dict(self.kubelet.get("pods") or {})
+        self.done = NodeDone()
+        self._admitted: admission.NodeUsage | None = None  # built at the first admission
+
+    def _boot_state(self) -> Obj:
+        images = spec_of(self.machine).get("images") or []
+        return dict(self.runtime.load_images(empty_state(), images))
+
+    def run(self) -> NodeDone:
+        self._start_and_register()
+        if self.node is not None:
+            self._sync_pods()
+            self._sync_node_images()
+        self._write_state()
+        return self.done
+
+    # -- 1. start and register ---------------------------------------------------------
+
+    def _start_and_register(self) -> None:
+        started = self.kubelet.get("startedAt") is not None
+        if started and self.node is not None:
+            return
+        cidr, address = self.cluster.allocate(self.machine, self.node)
+        self.state, images = self.runtime.list_images(self.state, self.now)
+        self.done.actions += registration.register(self.machine, self.node, cidr, address,
+                                                   images, self.now)
+        if not started:
+            self.done.actions += registration.kubelet_started_events(self.name)
+            self.kubelet["startedAt"] = self.now
+
+    # -- 2. pods -----------------------------------------------------------------------
+
+    def _node_view(self) -> NodeView:
+        node = self.node or {}
+        return NodeView(self.name, registration.pod_cidr_of(node),
+                        registration.internal_ip_of(node), self.cluster.exists,
+                        self.cluster.registry)
+
+    def _sync_pods(self) -> None:
+        view = self._node_view()
+        by_uid = {_uid(p): p for p in self.pods}
+        self._forget_gone_pods(by_uid)
+        order = {uid: i for i, uid in enumerate(by_uid)}
+        queue: list[tuple[float, int, str]] = []
+        for uid, pod in by_uid.items():
+            due = self._due(pod, self.records.get(uid))
+            if due is not None and due <= self.now:
+                queue.append((due, order[uid], uid))
+        heapq.heapify(queue)
+        budget = MAX_SYNCS_PER_NODE
+        while queue and budget > 0:
+            t, i, uid = heapq.heappop(queue)
+            budget -= 1
+            self._sync_one(by_uid[uid], t, view)
+            due = self._due(by_uid[uid], self.records.get(uid))
+            if due is not None and due <= self.now and uid in self.records:
+                heapq.heappush(queue, (max(due, t), i, uid))
+        if self.records:
+            self.kubelet["pods"] = self.records
+        else:
+            self.kubelet.pop("pods", None)
+        for uid, pod in by_uid.items():
+            self._write_pod(pod, self.records.get(uid), view)
+
+    def _due(self, pod: Obj, record: Obj | None) -> float | None:
+        """When this pod's worker has something to do, if ever."""
+        if record is None:
+            if podworker.deletion_requested(pod) or _phase(pod) in ("Succeeded", "Failed"):
+                return None
+            return self.now  # newly bound: admit now
+        if record.get("terminal"):
+            return None
+        if podworker.deletion_requested(pod) and "killing" not in record:
+            return self.now
+        wake = record.get("wakeAt")
+        return float(wake) if wake is not None else None
+
+    def _sync_one(self, pod: Obj, t: float, view: NodeView) -> None:
+        uid = _uid(pod)
+        record = self.records.get(uid)
+        if record is None:
+            record = self._admit(pod, t)
+            if record is None:
+                return
+        for _ in range(MAX_SYNC_ROUNDS):
+            result = podworker.sync_pod(pod, record, self.state, self.runtime, view, t)
+            self.done.actions += result.events
+            settled = result.record == record and result.state == self.state
+            record, self.state = result.record, result.state
+            if settled:
+                break
+        wakes = podworker.wake_ups(pod, record, self.state, self.runtime, view, t)
+        future = [w.at for w in wakes if w.at > t + podworker.EPSILON]
+        record = {k: v for k, v in record.items() if k != "wakeAt"}
+        if future:
+            record["wakeAt"] = min(future)
+        self.records[uid] = record
+
+    def _usage(self) -> admission.NodeUsage:
+        if self._admitted is None:
+            admitted = [p for p in self.pods
+                        if (r := self.records.get(_uid(p))) is not None and not r.get("terminal")]
+            self._admitted = admission.NodeUsage.of(self.node or {}, admitted)
+        return self._admitted
+
+    def _admit(self, pod: Obj, t: float) -> Obj | None:
+        """``canAdmitPod`` against the pods already admitted and still running."""
+        result = admission.admit(pod, self.node or {}, self._usage())
+        if result.admit:
+            self._usage().add(pod)
+            invalid = behavior.of_pod(pod).error
+            if invalid:
+                self.done.actions.append(events.pod_event(
+                    pod, "Warning", events.INVALID_BEHAVIOR, invalid, self.name))
+            return podworker.new_record(pod, t)
+        self.done.actions.append(events.pod_event(pod, "Warning", result.reason,
+                                                  result.message, self.name))
+        status = {"phase": "Failed", "reason": result.reason,
+                  "message": result.status_message,
+                  "startTime": clock.rfc3339(t), "qosClass": qos_class(pod)}
+        self.done.actions.append(Patch("Pod", pod["metadata"].get("namespace", ""),
+                                       pod["metadata"]["name"], {"status": status},
+                                       subresource="status", uid=_uid(pod)))
+        return None
+
+    def _forget_gone_pods(self, by_uid: Mapping[str, Obj]) -> None:
+        """Pods no longer in the store: remove their sandboxes and containers."""
+        for uid in [u for u in self.records if u not in by_uid]:
+            self.state, sandboxes = self.runtime.list_pod_sandboxes(self.state, self.now, uid)
+            for sandbox in sandboxes:
+                self.state, _ = self.runtime.remove_pod_sandbox(self.state, self.now, sandbox.id)
+            del self.records[uid]
+
+    # -- 3. write back -----------------------------------------------------------------
+
+    def _write_pod(self, pod: Obj, record: Obj | None, view: NodeView) -> None:
+        if record is None:
+            if podworker.deletion_requested(pod):
+                self._delete(pod)
+            return
+        self.done.wakes += podworker.wake_ups(pod, record, self.state, self.runtime, view,
+                                              self.now)
+        wanted = generate(pod, self._runtime_view(pod, record, view), self.now)
+        current = pod.get("status") or {}
+        changed = {k: v for k, v in wanted.items() if current.get(k) != v}
+        if changed:
+            meta = pod["metadata"]
+            self.done.actions.append(Patch("Pod", meta.get("namespace", ""), meta["name"],
+                                           {"status": changed}, subresource="status",
+                                           uid=_uid(pod)))
+        if podworker.killed(record):
+            self._delete(pod)
+
+    def _delete(self, pod: Obj) -> None:
+        meta = pod["metadata"]
+        self.done.actions.append(Delete("Pod", meta.get("namespace", ""), meta["name"],
+                                        grace_period_seconds=0, uid=_uid(pod)))
+
+    def _runtime_view(self, pod: Obj, record: Obj, view: NodeView) -> PodRuntimeView:
+        sandbox_id = record.get("sandbox", "")
+        self.state, found = podworker.histories(self.state, self.runtime, sandbox_id,
+                                                self.now, record.get("waiting") or {})
+        pod_ip, ready = "", False
+        if sandbox_id:
+            self.state, sandbox = self.runtime.pod_sandbox_status(self.state, self.now, sandbox_id)
+            if sandbox is not None:
+                pod_ip = sandbox.ip
+                ready = sandbox.state == SandboxState.READY
+        if (pod.get("spec") or {}).get("hostNetwork") and sandbox_id:
+            pod_ip = view.host_ip
+        return PodRuntimeView(found, pod_ip, view.host_ip, ready, float(record["startTime"]),
+                              "killing" in record and bool(record.get("terminal")))
+
+    def _sync_node_images(self) -> None:
+        self.state, images = self.runtime.list_images(self.state, self.now)
+        wanted = registration.node_images(images)
+        current = ((self.node or {}).get("status") or {}).get("images")
+        if (current or []) != wanted:
+            self.done.actions.append(Patch("Node", "", self.name, {"status": {"images": wanted}},
+                                           subresource="status"))
+
+    def _write_state(self) -> None:
+        status = {"runtime": dict(self.state), "kubelet": self.kubelet}
+        patch = merge_diff(self.machine.get("status") or {}, status)
+        if patch:
+            self.done.actions.append(Patch("NodeRuntime", "", self.name, {"status": patch},
+                                           subresource="status"))
+
+
+__all__ = ["Kubelet", "NodeMemo"]

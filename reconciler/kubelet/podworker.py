@@ -1,0 +1,604 @@
+"""The pod worker: one sync of one pod on this node, at one virtual time.
+
+Mirrors the node-side lifecycle of a pod in upstream:
+
+* ``pkg/kubelet/kubelet.go`` ``SyncPod`` / ``SyncTerminatingPod``: volumes, then the
+  runtime; on deletion, kill the containers with the grace period, then finish;
+* ``pkg/kubelet/kuberuntime/kuberuntime_manager.go`` ``computePodActions`` / ``SyncPod``:
+  sandbox, init containers one at a time to completion, then every app container;
+  restarts by ``restartPolicy`` (``ShouldContainerBeRestarted``) behind the crash-loop
+  back-off (``doBackOff``);
+* ``kuberuntime_container.go`` ``startContainer``: ensure the image, create, start;
+* ``pkg/kubelet/images/image_manager.go`` ``EnsureImageExists``: pull policy, the image
+  back-off keyed by pod and image, the events of a pull;
+* the volume manager for configMap and secret volumes (:mod:`.volumes`).
+
+**The record.** What the kubelet remembers of a pod lives in
+``NodeRuntime.status.kubelet.pods[<uid>]``::
+
+    namespace, name, startTime       # admitted at startTime
+    mounted: true | mount: {failures, retryAt}
+    sandbox: <sandbox id>
+    pull: {container, image, requestedAt, startedAt, finishesAt, imageRef, size, error}
+    waiting: {<container>: {reason, message, since, key}}   # the reason cache
+    imageBackOff: {<image>: {backoff, lastUpdate}}           # flowcontrol entries
+    crashBackOff: {<container>: {backoff, lastUpdate}}
+    resync: {at, progress}           # the relist after a failed start
+    killing: <time>                  # termination started
+    terminal: true                   # containers done, sandbox stopped
+    wakeAt, progressAt               # when the next sync is due (see :func:`wake_ups`)
+
+**Time.** A pull blocks the worker as it does upstream: later containers wait until
+it finishes. Instead of blocking, the sync stops and asks to be woken at the pull's
+finish. The node loop (:mod:`.kubelet`) runs each due sync at its own time, in time
+order across the node's pods, so a container that exits at 10.0 s is restarted at 10.0 s
+even when the engine calls the kubelet later.
+
+**Modelled timings.** A failed pull shows ``ErrImagePull`` until the next relist
+(``RELIST_SECONDS`` = 1 s, the PLEG relist period), then ``ImagePullBackOff`` until the
+image back-off window (10 s doubling to 300 s, measured from the failure) lets the next
+pull start. A crashed container restarts at once the first time, then after 10, 20, 40 s
+... measured from its exit. A failed mount is retried 0.5 s, 1 s, 2 s ... (at most 2 min
+2 s) later; a ConfigMap that appears is mounted at the next retry, as upstream.
+
+**Repeated events.** Upstream repeats ``BackOff`` and ``Failed`` on every sync in a
+back-off window and the recorder aggregates them. Here a waiting reason's events are
+emitted when the reason (or the failure it is about) changes, once per window.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.api.actions import RecordEvent
+from reconciler.kubelet import backoff, events, volumes
+from reconciler.kubelet.behavior import PodBehavior, of_pod
+from reconciler.kubelet.resources import is_restartable_init_container
+from reconciler.kubelet.status import ContainerHistory
+from reconciler.runtime import registry as image_registry
+from reconciler.runtime.cri import (
+    ContainerConfig,
+    ContainerRuntime,
+    ContainerState,
+    ContainerStatus,
+    ImageSpec,
+    PodSandboxConfig,
+    RuntimeState,
+    SandboxState,
+)
+from reconciler.runtime.reference import (
+    InvalidImageReference,
+    kubelet_parse_error,
+    normalize,
+    parse_normalized,
+)
+
+Obj = dict[str, Any]
+
+RELIST_SECONDS = 1.0  # pleg relistPeriod: when a failed start shows its back-off state
+SANDBOX_RETRY_SECONDS = 10.0  # the pod worker's back-off after a failed sync
+MIN_GRACE_SECONDS = 2  # killContainer's minimumGracePeriodInSeconds
+DEFAULT_GRACE_SECONDS = 30
+EPSILON = backoff.EPSILON
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """What a pod worker needs to know about its node."""
+
+    name: str
+    pod_cidr: str
+    host_ip: str
+    exists: volumes.Exists
+    registry: Obj | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    record: Obj
+    state: RuntimeState
+    events: tuple[RecordEvent, ...]
+
+
+class PodSync:
+    """The working copies one sync changes; local to :func:`sync_pod`."""
+
+    def __init__(self, pod: Obj, record: Mapping[str, Any], state: RuntimeState,
+                 runtime: ContainerRuntime, node: NodeView, t: float) -> None:
+        self.pod = pod
+        self.rec: Obj = copy.deepcopy(dict(record))
+        self.state = state
+        self.runtime = runtime
+        self.node = node
+        self.t = t
+        self.events: list[RecordEvent] = []
+        self.blocked = False
+        self._behavior: PodBehavior | None = None
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        spec: Mapping[str, Any] = self.pod.get("spec") or {}
+        return spec
+
+    @property
+    def behavior(self) -> PodBehavior:
+        if self._behavior is None:
+            self._behavior = of_pod(self.pod)
+        return self._behavior
+
+    def event(self, type_: events.EventType, reason: str, message: str,
+              container: Mapping[str, Any] | None = None, init: bool = False) -> None:
+        path = events.container_field_path(container.get("name", ""), init) if container else ""
+        self.events.append(events.pod_event(self.pod, type_, reason, message,
+                                            self.node.name, path))
+
+    def table(self, key: str) -> Obj:
+        found: Obj = self.rec.setdefault(key, {})
+        return found
+
+
+def sync_pod(pod: Obj, record: Mapping[str, Any], state: RuntimeState,
+             runtime: ContainerRuntime, node: NodeView, t: float) -> SyncResult:
+    """One sync of ``pod`` at time ``t``; nothing given is modified."""
+    s = PodSync(pod, record, state, runtime, node, t)
+    resync = s.rec.get("resync")
+    if resync is not None and resync["at"] <= t + EPSILON:
+        del s.rec["resync"]
+    if deletion_requested(pod):
+        _kill_pod(s)
+    elif not s.rec.get("terminal"):
+        _sync_running_pod(s)
+    record = {k: v for k, v in s.rec.items() if v != {}}
+    return SyncResult(record, s.state, tuple(s.events))
+
+
+def deletion_requested(pod: Mapping[str, Any]) -> bool:
+    return bool((pod.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def new_record(pod: Mapping[str, Any], t: float) -> Obj:
+    meta = pod.get("metadata") or {}
+    return {"namespace": meta.get("namespace", ""), "name": meta.get("name", ""),
+            "startTime": t}
+
+
+def _sync_running_pod(s: PodSync) -> None:
+    if not _mount_volumes(s) or not _ensure_sandbox(s):
+        return
+    if _sync_init_containers(s) and not s.blocked:
+        _sync_app_containers(s)
+    if _pod_is_done(s):
+        _finish_pod(s)
+
+
+# -- volumes and sandbox ---------------------------------------------------------------
+
+
+def _mount_volumes(s: PodSync) -> bool:
+    """``WaitForAttachAndMount`` for configMap and secret volumes, with back-off."""
+    if s.rec.get("mounted"):
+        return True
+    mount = s.rec.get("mount") or {}
+    if mount and mount["retryAt"] > s.t + EPSILON:
+        return False
+    missing = volumes.missing_sources(s.pod, s.node.exists)
+    if not missing:
+        s.rec.pop("mount", None)
+        s.rec["mounted"] = True
+        return True
+    failures = int(mount.get("failures", 0)) + 1
+    s.rec["mount"] = {"failures": failures, "retryAt": s.t + volumes.retry_delay(failures)}
+    for m in missing:
+        s.event("Warning", events.FAILED_MOUNT_VOLUME, events.failed_mount(m.volume, m.kind, m.name))
+    return False
+
+
+def _ensure_sandbox(s: PodSync) -> bool:
+    if s.rec.get("sandbox"):
+        return True
+    meta = s.pod.get("metadata") or {}
+    cidr = "" if s.spec.get("hostNetwork") else s.node.pod_cidr
+    config = PodSandboxConfig(meta.get("name", ""), meta.get("namespace", ""),
+                              meta.get("uid", ""), 0, cidr)
+    s.state, result = s.runtime.run_pod_sandbox(s.state, s.t, config)
+    if result.error:
+        s.event("Warning", events.FAILED_CREATE_POD_SANDBOX, events.failed_sandbox(result.error))
+        s.rec["resync"] = {"at": s.t + SANDBOX_RETRY_SECONDS, "progress": False}
+        return False
+    s.rec["sandbox"] = result.sandbox_id
+    return True
+
+
+# -- containers ------------------------------------------------------------------------
+
+
+def histories(s_state: RuntimeState, runtime: ContainerRuntime, sandbox_id: str, t: float,
+              waiting: Mapping[str, Any]) -> tuple[RuntimeState, dict[str, ContainerHistory]]:
+    """The latest and previous container per name in the pod's sandbox."""
+    if not sandbox_id:
+        return s_state, {name: ContainerHistory(waiting=w) for name, w in waiting.items()}
+    s_state, found = runtime.list_containers(s_state, t, sandbox_id)
+    by_name: dict[str, list[ContainerStatus]] = {}
+    for c in found:
+        by_name.setdefault(c.name, []).append(c)
+    names = set(by_name) | set(waiting)
+    out = {}
+    for name in names:
+        attempts = by_name.get(name, [])
+        out[name] = ContainerHistory(attempts[-1] if attempts else None,
+                                     attempts[-2] if len(attempts) > 1 else None,
+                                     waiting.get(name))
+    return s_state, out
+
+
+def _latest(s: PodSync, name: str) -> ContainerStatus | None:
+    s.state, found = histories(s.state, s.runtime, s.rec.get("sandbox", ""), s.t, {})
+    history = found.get(name)
+    return history.latest if history else None
+
+
+def _sync_init_containers(s: PodSync) -> bool:
+    """``findNextInitContainerToRun``: True once every init container has done its part."""
+    inits = s.spec.get("initContainers") or []
+    app_started = any(_latest(s, c.get("name", "")) is not None
+                      for c in s.spec.get("containers") or [])
+    for container in inits:
+        if s.blocked:
+            return False
+        latest = _latest(s, container.get("name", ""))
+        if is_restartable_init_container(container):
+            running = latest is not None and latest.state == ContainerState.RUNNING
+            if not running and not _start_container(s, container, init=True) \
+                    and not app_started:
+                return False
+            continue
+        if app_started:
+            continue
+        if latest is None:
+            _start_container(s, container, init=True)
+            return False
+        if latest.state != ContainerState.EXITED:
+            return False
+        if latest.exit_code == 0:
+            continue
+        if (s.spec.get("restartPolicy") or "Always") == "Never":
+            s.rec["initFailed"] = True
+            return False
+        _start_container(s, container, init=True)
+        return False
+    return True
+
+
+def should_restart(latest: ContainerStatus | None, restart_policy: str) -> bool:
+    """``ShouldContainerBeRestarted`` for an app container that is not running."""
+    if latest is None or latest.state in (ContainerState.CREATED, ContainerState.UNKNOWN):
+        return True
+    if latest.state == ContainerState.RUNNING or restart_policy == "Never":
+        return False
+    if restart_policy == "OnFailure":
+        return latest.exit_code != 0
+    return True
+
+
+def _sync_app_containers(s: PodSync) -> None:
+    policy = s.spec.get("restartPolicy") or "Always"
+    for container in s.spec.get("containers") or []:
+        if s.blocked:
+            return
+        latest = _latest(s, container.get("name", ""))
+        if should_restart(latest, policy):
+            _start_container(s, container, init=False)
+
+
+def _start_container(s: PodSync, container: Mapping[str, Any], init: bool) -> bool:
+    """Back-off check, then ``startContainer``: image, create, start. True if started."""
+    name = container.get("name", "")
+    latest = _latest(s, name)
+    if latest is not None and latest.state == ContainerState.EXITED \
+            and _in_crash_loop_back_off(s, container, init, latest):
+        return False
+    image_ref = _ensure_image_exists(s, container, init)
+    if image_ref is None:
+        return False
+    attempt = latest.attempt + 1 if latest is not None else 0
+    config = ContainerConfig(name, attempt, ImageSpec(normalize(container.get("image", ""))),
+                             image_ref, s.behavior.program(name))
+    s.state, container_id = s.runtime.create_container(s.state, s.t, s.rec["sandbox"], config)
+    s.event("Normal", events.CREATED_CONTAINER, events.created(name), container, init)
+    s.state, _ = s.runtime.start_container(s.state, s.t, container_id)
+    s.event("Normal", events.STARTED_CONTAINER, events.started(name), container, init)
+    s.table("waiting").pop(name, None)
+    _remove_old_containers(s, name, attempt)
+    return True
+
+
+def _remove_old_containers(s: PodSync, name: str, attempt: int) -> None:
+    """The container GC keeps one dead container per name (``MaxPerPodContainer``)."""
+    s.state, found = s.runtime.list_containers(s.state, s.t, s.rec["sandbox"])
+    for c in found:
+        if c.name == name and c.attempt < attempt - 1:
+            s.state, _ = s.runtime.remove_container(s.state, s.t, c.id)
+
+
+def _set_waiting(s: PodSync, container: Mapping[str, Any], init: bool, reason: str,
+                 message: str, key: Any, emit: list[tuple[events.EventType, str, str]]) -> None:
+    """Cache why ``container`` is not running; its events go out when that changes."""
+    name = container.get("name", "")
+    current = s.table("waiting").get(name)
+    if current is not None and (current.get("reason"), current.get("key")) == (reason, key):
+        return
+    s.table("waiting")[name] = {"reason": reason, "message": message, "since": s.t, "key": key}
+    for type_, event_reason, event_message in emit:
+        s.event(type_, event_reason, event_message, container, init)
+
+
+def _in_crash_loop_back_off(s: PodSync, container: Mapping[str, Any], init: bool,
+                            latest: ContainerStatus) -> bool:
+    """``doBackOff``: measured from the exit; a restart outside the window moves it on."""
+    name = container.get("name", "")
+    entry = s.table("crashBackOff").get(name)
+    finished = float(latest.finished_at or 0.0)
+    if backoff.in_back_off_since(entry, finished, s.t):
+        assert entry is not None
+        message = events.crash_loop_message(float(entry["backoff"]), name, s.pod)
+        _set_waiting(s, container, init, events.CRASH_LOOP_BACK_OFF, message, latest.id,
+                     [("Warning", events.BACK_OFF_START_CONTAINER,
+                       events.back_off_restarting_event(name, s.pod))])
+        return True
+    s.table("crashBackOff")[name] = backoff.next_entry(entry, finished, s.t)
+    return False
+
+
+# -- images ----------------------------------------------------------------------------
+
+
+def default_pull_policy(image: str) -> str:
+    """The API server's default (§1.8): Always for ``:latest`` or no tag, else IfNotPresent."""
+    try:
+        ref = parse_normalized(image)
+    except InvalidImageReference:
+        return "IfNotPresent"
+    if ref.digest:
+        return "IfNotPresent"
+    return "Always" if ref.tag in ("", "latest") else "IfNotPresent"
+
+
+def should_pull_image(policy: str, present: bool) -> bool:
+    if policy == "Never":
+        return False
+    return policy == "Always" or not present
+
+
+def _ensure_image_exists(s: PodSync, container: Mapping[str, Any], init: bool) -> str | None:
+    """``EnsureImageExists``: the image ref when the image is there, else None."""
+    name, image = container.get("name", ""), container.get("image", "")
+    pending = s.rec.get("pull")
+    if pending is not None and pending.get("container") == name:
+        if s.t < pending["finishesAt"] - EPSILON:
+            s.blocked = True
+            return None
+        del s.rec["pull"]
+        return _pull_finished(s, container, init, pending)
+    try:
+        ref = normalize(image)
+    except InvalidImageReference as exc:
+        message = events.failed_default_tag(image, kubelet_parse_error(image, exc))
+        _set_waiting(s, container, init, events.INVALID_IMAGE_NAME, message, image,
+                     [("Warning", events.FAILED_TO_INSPECT_IMAGE, message),
+                      ("Warning", events.FAILED_TO_CREATE_CONTAINER,
+                       events.error_reason(events.INVALID_IMAGE_NAME))])
+        return None
+    s.state, present = s.runtime.image_status(s.state, s.t, ImageSpec(ref))
+    policy = container.get("imagePullPolicy") or default_pull_policy(image)
+    if not should_pull_image(policy, present is not None):
+        if present is not None:
+            s.event("Normal", events.PULLED_IMAGE, events.already_present(image), container, init)
+            return present.repo_digests[0] if present.repo_digests else present.id
+        message = events.never_pull(image)
+        _set_waiting(s, container, init, events.ERR_IMAGE_NEVER_PULL, message, image,
+                     [("Warning", events.ERR_IMAGE_NEVER_PULL_POLICY, message),
+                      ("Warning", events.FAILED_TO_CREATE_CONTAINER,
+                       events.error_reason(events.ERR_IMAGE_NEVER_PULL))])
+        return None
+    cached = s.table("waiting").get(name) or {}
+    resync = s.rec.get("resync")
+    if cached.get("reason") == events.ERR_IMAGE_PULL and resync is not None:
+        return None  # the failed pull shows until the relist syncs the pod again
+    entry = s.table("imageBackOff").get(image)
+    if backoff.in_back_off_since_update(entry, s.t):
+        assert entry is not None
+        message = events.back_off_pulling(image)
+        _set_waiting(s, container, init, events.IMAGE_PULL_BACK_OFF, message, entry["lastUpdate"],
+                     [("Normal", events.BACK_OFF_PULL_IMAGE, message),
+                      ("Warning", events.FAILED_TO_CREATE_CONTAINER,
+                       events.error_reason(events.IMAGE_PULL_BACK_OFF))])
+        return None
+    s.event("Normal", events.PULLING_IMAGE, events.pulling(image), container, init)
+    s.state, op = s.runtime.pull_image(s.state, s.t, ImageSpec(ref))
+    s.rec["pull"] = {"container": name, "image": image, "requestedAt": op.requested_at,
+                     "startedAt": op.started_at, "finishesAt": op.finishes_at,
+                     "imageRef": op.image_ref, "size": op.size, "error": op.error}
+    if op.done(s.t):
+        return _ensure_image_exists(s, container, init)
+    s.blocked = True
+    return None
+
+
+def _pull_finished(s: PodSync, container: Mapping[str, Any], init: bool,
+                   pull: Mapping[str, Any]) -> str | None:
+    image = pull["image"]
+    if pull.get("error"):
+        s.event("Warning", events.FAILED_TO_PULL_IMAGE,
+                events.failed_to_pull(image, pull["error"]), container, init)
+        entry = backoff.next_entry(s.table("imageBackOff").get(image), s.t, s.t)
+        s.table("imageBackOff")[image] = entry
+        _set_waiting(s, container, init, events.ERR_IMAGE_PULL, pull["error"], s.t,
+                     [("Warning", events.FAILED_TO_CREATE_CONTAINER,
+                       events.error_reason(events.ERR_IMAGE_PULL))])
+        first = entry["backoff"] == backoff.INITIAL_SECONDS
+        s.rec["resync"] = {"at": s.t + RELIST_SECONDS, "progress": first}
+        return None
+    s.event("Normal", events.PULLED_IMAGE,
+            events.pulled(image, pull["finishesAt"] - pull["startedAt"],
+                          pull["finishesAt"] - pull["requestedAt"], int(pull["size"])),
+            container, init)
+    s.state, found = s.runtime.image_status(s.state, s.t, ImageSpec(normalize(image)))
+    if found is not None and found.repo_digests:
+        return found.repo_digests[0]
+    return str(pull["imageRef"])
+
+
+# -- the end of a pod ------------------------------------------------------------------
+
+
+def _pod_is_done(s: PodSync) -> bool:
+    """No container will run again: the pod's phase is Succeeded or Failed."""
+    if s.rec.get("initFailed"):
+        return True
+    policy = s.spec.get("restartPolicy") or "Always"
+    containers = s.spec.get("containers") or []
+    if policy == "Always" or not containers:
+        return False
+    for container in containers:
+        latest = _latest(s, container.get("name", ""))
+        if latest is None or latest.state != ContainerState.EXITED \
+                or should_restart(latest, policy):
+            return False
+    return True
+
+
+def _finish_pod(s: PodSync) -> None:
+    """The pod worker's terminated state: stop what still runs, release the sandbox."""
+    sandbox = s.rec.get("sandbox")
+    if sandbox:
+        s.state, _ = s.runtime.stop_pod_sandbox(s.state, s.t, sandbox)
+    s.rec.pop("pull", None)
+    s.rec["terminal"] = True
+
+
+def grace_period(pod: Mapping[str, Any]) -> int:
+    meta = pod.get("metadata") or {}
+    grace = meta.get("deletionGracePeriodSeconds")
+    if grace is None:
+        grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
+    return max(int(grace), MIN_GRACE_SECONDS)
+
+
+def _kill_pod(s: PodSync) -> None:
+    """``SyncTerminatingPod``: SIGTERM every running container, wait, release the sandbox."""
+    sandbox = s.rec.get("sandbox", "")
+    if "killing" not in s.rec:
+        s.rec["killing"] = s.t
+        s.rec.pop("pull", None)
+        s.rec.pop("waiting", None)
+        timeout = grace_period(s.pod)
+        for container, init in _all_containers(s.spec):
+            latest = _latest(s, container.get("name", ""))
+            if latest is not None and latest.state == ContainerState.RUNNING:
+                s.event("Normal", events.KILLING_CONTAINER,
+                        events.stopping(container.get("name", "")), container, init)
+                s.state, _ = s.runtime.stop_container(s.state, s.t, latest.id, timeout)
+    if sandbox:
+        s.state, found = s.runtime.list_containers(s.state, s.t, sandbox)
+        if any(c.state == ContainerState.RUNNING for c in found):
+            return
+        s.state, status = s.runtime.pod_sandbox_status(s.state, s.t, sandbox)
+        if status is not None and status.state == SandboxState.READY:
+            s.state, _ = s.runtime.stop_pod_sandbox(s.state, s.t, sandbox)
+    s.rec["terminal"] = True
+
+
+def _all_containers(spec: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], bool]]:
+    return [*((c, False) for c in spec.get("containers") or []),
+            *((c, True) for c in spec.get("initContainers") or [])]
+
+
+def killed(record: Mapping[str, Any]) -> bool:
+    """Termination finished: the API object may be deleted now."""
+    return "killing" in record and bool(record.get("terminal"))
+
+
+# -- when to sync next -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WakeUp:
+    at: float
+    progress: bool
+    why: str
+
+
+def wake_ups(pod: Mapping[str, Any], record: Mapping[str, Any], state: RuntimeState,
+             runtime: ContainerRuntime, node: NodeView, now: float) -> list[WakeUp]:
+    """Every future time at which this pod's sync would do something, and whether doing
+    it moves the pod on (``progress``) or repeats a failure that will happen again."""
+    if record.get("terminal"):
+        return []
+    found: list[WakeUp] = []
+    resync = record.get("resync")
+    if resync is not None:
+        found.append(WakeUp(resync["at"], bool(resync["progress"]), "pod worker resync"))
+    mount = record.get("mount")
+    if mount is not None:
+        ready = not volumes.missing_sources(pod, node.exists)
+        found.append(WakeUp(mount["retryAt"], ready, "volume mount retry"))
+    pull = record.get("pull")
+    if pull is not None:
+        first = pull["image"] not in (record.get("imageBackOff") or {})
+        found.append(WakeUp(pull["finishesAt"], not pull.get("error") or first,
+                            f"pull of {pull['image']} finishes"))
+    state, history = histories(state, runtime, record.get("sandbox", ""), now,
+                               record.get("waiting") or {})
+    for name, h in history.items():
+        found += _container_wake_ups(pod, record, name, h, node)
+    return found
+
+
+def _container_wake_ups(pod: Mapping[str, Any], record: Mapping[str, Any], name: str,
+                        h: ContainerHistory, node: NodeView) -> list[WakeUp]:
+    latest, cached = h.latest, h.waiting or {}
+    if latest is not None and latest.scheduled_exit_at is not None:
+        repeats = "killing" not in record and latest.attempt >= 2 \
+            and _restarts_after(pod, name, latest.scheduled_exit_code)
+        return [WakeUp(latest.scheduled_exit_at, not repeats, f"container {name} exits")]
+    reason = cached.get("reason")
+    if reason == events.CRASH_LOOP_BACK_OFF and latest is not None:
+        entry = (record.get("crashBackOff") or {}).get(name) or {}
+        at = float(latest.finished_at or 0) + float(entry.get("backoff", 0))
+        return [WakeUp(at, False, f"crash-loop back-off of {name} ends")]
+    if reason == events.IMAGE_PULL_BACK_OFF:
+        image = _image_of(pod, name)
+        entry = (record.get("imageBackOff") or {}).get(image) or {}
+        at = float(entry.get("lastUpdate", 0)) + float(entry.get("backoff", 0))
+        return [WakeUp(at, _image_available(node, image), f"image pull back-off of {image} ends")]
+    return []
+
+
+def _image_of(pod: Mapping[str, Any], name: str) -> str:
+    spec = pod.get("spec") or {}
+    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        if container.get("name") == name:
+            return str(container.get("image", ""))
+    return ""
+
+
+def _image_available(node: NodeView, image: str) -> bool:
+    try:
+        ref = parse_normalized(normalize(image))
+    except InvalidImageReference:
+        return False
+    return image_registry.lookup(node.registry, ref).found
+
+
+def _restarts_after(pod: Mapping[str, Any], name: str, exit_code: int) -> bool:
+    spec = pod.get("spec") or {}
+    for container in spec.get("initContainers") or []:
+        if container.get("name") == name:
+            if is_restartable_init_container(container):
+                return True
+            return exit_code != 0 and (spec.get("restartPolicy") or "Always") != "Never"
+    policy = spec.get("restartPolicy") or "Always"
+    return policy == "Always" or (policy == "OnFailure" and exit_code != 0)
