@@ -9,7 +9,7 @@ objects by kind and namespace, by label, by owner uid, by uid, and pods by node 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +109,7 @@ class Indexes:
 class Snapshot:
     """The store at one revision. Immutable; share it freely."""
 
-    __slots__ = ("revision", "_objects", "_ix", "_kind_revision")
+    __slots__ = ("_ix", "_kind_revision", "_objects", "revision")
 
     def __init__(self, revision: int, objects: immutables.Map, indexes: Indexes,
                  kind_revision: immutables.Map) -> None:
@@ -172,6 +172,26 @@ class Snapshot:
         """Objects with an ownerReference to ``uid``, in key order."""
         keys = self._ix.by_owner.get(uid, EMPTY_SET)
         return [self._objects[k] for k in sorted(keys) if kind is None or k[0] == kind]
+
+    def owner_uids(self) -> Iterable[str]:
+        """Every uid that at least one object lists in its ``ownerReferences``."""
+        return self._ix.by_owner.keys()
+
+    def dependent_keys(self, owner_uid: str) -> Mapping[Key, int]:
+        """Keys of the objects referring to ``owner_uid``, unsorted. The mapping is a new
+        object whenever the set changes, so callers may cache by identity."""
+        return self._ix.by_owner.get(owner_uid, EMPTY_SET)
+
+    def pod_buckets(self) -> Mapping[str, Mapping[Key, int]]:
+        """The pods-by-node index (node name, ``""`` for unbound, to keys). A bucket is a
+        new object whenever a pod in it is written: an identical bucket has unchanged pods."""
+        return self._ix.pods_by_node
+
+    def iter_kind(self, kind: str) -> Iterator[Obj]:
+        """Every object of ``kind`` in no particular order (no sort of 150,000 keys)."""
+        objects = self._objects
+        for key in self._ix.by_kind.get(kind, EMPTY_SET):
+            yield objects[key]
 
     def pods_on_node(self, node: str) -> builtins.list[Obj]:
         """Pods whose ``spec.nodeName`` is ``node``, in creation order."""

@@ -278,3 +278,25 @@ def test_identical_events_are_aggregated_into_a_count(api: APIServer, clock: Clo
         2, "2025-01-01T00:00:00Z", "2025-01-01T00:00:20Z")
     assert other["metadata"]["name"] != first["metadata"]["name"]
     assert first["metadata"]["name"].startswith("nginx.")
+
+
+def test_a_namespace_goes_only_once_its_spec_finalizers_are_emptied(api: APIServer) -> None:
+    api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
+    marked = api.delete("Namespace", "", "team")
+    assert marked["status"]["phase"] == "Terminating"
+    api.patch("Namespace", "", "team", {"status": {"conditions": [{"type": "X"}]}},
+              subresource="status")
+    assert api.store.get("Namespace", "", "team") is not None
+    api.patch("Namespace", "", "team", {"spec": {"finalizers": []}})
+    assert api.store.get("Namespace", "", "team") is None
+
+
+def test_a_deployment_status_write_may_set_annotations_but_not_labels(api: APIServer) -> None:
+    api.create(deployment())
+    out = api.patch("Deployment", "default", "web",
+                    {"metadata": {"annotations": {"deployment.kubernetes.io/revision": "1"},
+                                  "labels": {"x": "y"}},
+                     "status": {"observedGeneration": 1}}, subresource="status")
+    assert out["metadata"]["annotations"] == {"deployment.kubernetes.io/revision": "1"}
+    assert "labels" not in out["metadata"]
+    assert out["metadata"]["generation"] == 1
