@@ -47,7 +47,22 @@ from behave import fixture, use_fixture
 
 from reconciler.harness.cluster import Cluster
 
-__all__ = ["after_scenario", "before_scenario", "reconciler_cluster"]
+__all__ = ["after_scenario", "before_all", "before_scenario", "reconciler_cluster"]
+
+# ``behave -D stage=kubectl`` runs the same features through kubectl and ``reconciler
+# serve`` (see reconciler.bdd.kubectl_stage); ``behave --stage kubectl`` does the same
+# through features/kubectl_environment.py.
+STAGE_KEY = "stage"
+
+
+def _kubectl_stage(context: Any) -> bool:
+    return str(context.config.userdata.get(STAGE_KEY, "")) == "kubectl"
+
+
+def before_all(context: Any) -> None:
+    if _kubectl_stage(context):
+        from reconciler.bdd import kubectl_stage
+        kubectl_stage.before_all(context)
 
 
 @fixture
@@ -59,6 +74,8 @@ def reconciler_cluster(context: Any, seed: int = 0, **options: Any) -> Iterator[
 
 def before_scenario(context: Any, scenario: Any) -> None:
     use_fixture(reconciler_cluster, context)
+    if _kubectl_stage(context):
+        context.kubectl = None  # the scenario's server starts with its first kubectl step
 
 
 def after_scenario(context: Any, scenario: Any) -> None:

@@ -23,9 +23,9 @@ The store does no defaulting or validation: that is the API layer's job
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import immutables
 
@@ -43,6 +43,9 @@ class WatchEvent:
     type: EventType
     kind: str
     obj: Obj  # the object after the write; for DELETED, its last state
+    # The object before the write (etcd's prev_kv), None for ADDED. Watches with a
+    # selector need it to turn "stopped matching" into DELETED and "started" into ADDED.
+    prev: Obj | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,16 @@ class Remove:
 
 
 Op = Put | Remove
+
+
+class Persistence(Protocol):
+    """Where a durable store writes each transaction before it takes effect in memory
+    (:mod:`reconciler.store.persistence`). ``commit`` raising means the write did not
+    happen: the store is left untouched and the caller gets the exception."""
+
+    def commit(self, revision: int, events: Sequence[WatchEvent]) -> None: ...
+
+    def compact(self, revision: int) -> None: ...
 
 
 # A pseudo-kind in the per-kind revision table: the last write that bound, unbound or
@@ -95,6 +108,36 @@ class Store:
         self._history: list[WatchEvent] = []
         self._kind_revision: immutables.Map[str, int] = immutables.Map()
         self._snapshot: Snapshot | None = None
+        self._persistence: Persistence | None = None
+
+    # -- durability ----------------------------------------------------------------
+
+    def attach(self, persistence: Persistence | None) -> None:
+        """Write every later transaction and compaction through ``persistence`` first."""
+        self._persistence = persistence
+
+    def restore(self, revision: int, compacted: int, objects: Iterable[Obj],
+                history: Iterable[WatchEvent]) -> None:
+        """Replace the whole state with one read back from durable storage.
+
+        ``objects`` come in creation order (the order the indexes remember);
+        ``history`` holds the events after ``compacted``, oldest first.
+        """
+        stored: immutables.Map[Key, Obj] = immutables.Map()
+        indexes = Indexes.empty()
+        kind_rev: immutables.Map[str, int] = immutables.Map()
+        for obj in objects:
+            stored = stored.set(key_of(obj), obj)
+            indexes = indexes.replace(None, obj)
+            rv = int((obj.get("metadata") or {}).get("resourceVersion") or 0)
+            kind = obj.get("kind", "")
+            kind_rev = kind_rev.set(kind, max(rv, kind_rev.get(kind, 0)))
+        if "Pod" in kind_rev:
+            kind_rev = kind_rev.set(ASSIGNED_PODS, kind_rev["Pod"])
+        self._objects, self._indexes, self._kind_revision = stored, indexes, kind_rev
+        self._history = list(history)
+        self._revision, self._compacted = revision, compacted
+        self._snapshot = None
 
     # -- reads ---------------------------------------------------------------------
 
@@ -153,7 +196,7 @@ class Store:
                 new.setdefault("metadata", {})["resourceVersion"] = str(revision)
                 staged = staged.set(key, new)
                 events.append(WatchEvent(revision, "ADDED" if old is None else "MODIFIED",
-                                         key[0], new))
+                                         key[0], new, old))
                 changes.append((old, new))
                 results.append(new)
             else:
@@ -163,9 +206,11 @@ class Store:
                 assert old is not None
                 last = {**old, "metadata": {**old["metadata"], "resourceVersion": str(revision)}}
                 staged = staged.delete(key)
-                events.append(WatchEvent(revision, "DELETED", key[0], last))
+                events.append(WatchEvent(revision, "DELETED", key[0], last, old))
                 changes.append((old, None))
                 results.append(last)
+        if self._persistence is not None:
+            self._persistence.commit(revision, events)
         self._objects = staged
         indexes = self._indexes
         kind_rev = self._kind_revision
@@ -236,6 +281,8 @@ class Store:
         revision = min(revision, self._revision)
         if revision <= self._compacted:
             return
+        if self._persistence is not None:
+            self._persistence.compact(revision)
         cut = self._first_index_after(revision)
         del self._history[:cut]
         self._compacted = revision
@@ -247,4 +294,5 @@ class Store:
         return self._objects.values()
 
 
-__all__ = ["ASSIGNED_PODS", "EMPTY_SET", "Key", "Op", "Put", "Remove", "Snapshot", "Store", "WatchEvent"]
+__all__ = ["ASSIGNED_PODS", "EMPTY_SET", "Key", "Op", "Persistence", "Put", "Remove", "Snapshot",
+           "Store", "WatchEvent"]
