@@ -108,7 +108,7 @@ def _amount(name: str, value: Any) -> int:
         return -1
 
 
-def default_pod(pod: Obj, priority: int = 0) -> Obj:
+def default_pod(pod: Obj, priority: int = 0, preemption_policy: str | None = None) -> Obj:
     pod = copy.deepcopy(pod)
     spec = pod.setdefault("spec", {})
     spec.setdefault("restartPolicy", "Always")
@@ -120,7 +120,7 @@ def default_pod(pod: Obj, priority: int = 0) -> Obj:
     spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
     spec.setdefault("serviceAccount", spec["serviceAccountName"])
     spec.setdefault("priority", priority)
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    spec.setdefault("preemptionPolicy", preemption_policy or "PreemptLowerPriority")
     for c in list(spec.get("containers") or []) + list(spec.get("initContainers") or []):
         if isinstance(c, dict):
             _default_container(c)

@@ -6,7 +6,8 @@ request and etcd, in process:
 * server-set metadata on create (``uid``, ``creationTimestamp`` from the virtual clock,
   ``generation``, names from ``generateName``), ``generation`` bumped on spec change;
 * admission: NamespaceLifecycle, Priority, ServiceAccount and DefaultTolerationSeconds;
-* defaulting (:mod:`.defaults`) and validation (:mod:`.validation`) with 422 Invalid;
+* defaulting (:mod:`.defaults`) and validation (:mod:`reconciler.validation.semantic`,
+  shared with ``reconciler validate``) with 422 Invalid;
 * status-subresource semantics: a main write keeps the stored status, a status write
   keeps the stored spec and most metadata (``ResetObjectMetaForStatus``);
 * optimistic concurrency: a stale ``resourceVersion`` is 409 Conflict;
@@ -35,7 +36,8 @@ from reconciler.api.errors import (
     NotFound,
     forbidden,
 )
-from reconciler.apiserver import defaults, validation
+from reconciler.apiserver import allocators, apply, defaults
+from reconciler.validation import semantic
 from reconciler.apiserver.merge import merge_patch
 from reconciler.store import Put, Store
 
@@ -83,6 +85,7 @@ class APIServer:
         self._rng = random.Random(f"apiserver:{seed}")
         self._event_keys: dict[tuple[Any, ...], tuple[str, str]] = {}
         self._event_serial = 0
+        self.allocators = allocators.Allocators(store, self._rng)  # ClusterIPs, NodePorts
 
     # -- bootstrap -----------------------------------------------------------------------
 
@@ -92,16 +95,24 @@ class APIServer:
             if self.store.get("Namespace", "", name) is None:
                 self.create({"apiVersion": "v1", "kind": "Namespace",
                              "metadata": {"name": name}})
+        for obj in allocators.kubernetes_service_objects():
+            if self.store.get(obj["kind"], "default", obj["metadata"]["name"]) is None:
+                self.create(obj)
 
     # -- create --------------------------------------------------------------------------
 
-    def create(self, obj: Obj, *, dry_run: bool = False) -> Obj:
+    def create(self, obj: Obj, *, dry_run: bool = False, field_manager: str = "",
+               managed_fields: list[Obj] | None = None) -> Obj:
+        """POST. With ``field_manager`` (HTTP requests), ``metadata.managedFields``
+        records what it set; ``managed_fields`` gives them ready-made (server-side
+        apply, :mod:`.apply`)."""
         kind = _kind(obj)
-        obj = copy.deepcopy(obj)
+        if not isinstance(obj.get("metadata", {}), dict):
+            raise Invalid.of(kind.kind, kind.group, "", [FieldError(
+                "Invalid value", "metadata", "must be an object", obj["metadata"], True).cause()])
+        # Defaulting returns a deep copy: from here on the object is ours to change.
+        obj = self._admit_and_default(kind, obj)
         meta = obj.setdefault("metadata", {})
-        if not isinstance(meta, dict):
-            raise Invalid.of(kind.kind, kind.group, "", [
-                FieldError("Invalid value", "metadata", "must be an object", meta, True).cause()])
         if kind.namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
             self._admit_namespace(meta["namespace"], meta.get("name", ""), kind)
@@ -112,15 +123,20 @@ class APIServer:
         for server_set in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
                            "deletionGracePeriodSeconds", "generation", "managedFields"):
             meta.pop(server_set, None)
-        obj = self._admit_and_default(kind, obj)
         if kind.has_status and kind.kind not in STATUS_ON_CREATE:
             obj["status"] = self._initial_status(kind.kind, obj)
         self._validate(kind, obj)
+        if kind.kind == "Service":
+            obj = self.allocators.allocate_create(obj)
         meta = obj["metadata"]
         meta["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
         meta["creationTimestamp"] = clock.rfc3339(self._now())
         if kind.kind in GENERATION_KINDS:
             meta["generation"] = 1
+        if managed_fields is not None or field_manager:
+            meta["managedFields"] = managed_fields if managed_fields is not None else \
+                apply.track_update([], None, obj, field_manager, kind.kind, kind.api_version,
+                                   meta["creationTimestamp"])
         if dry_run:
             if self.store.get(*self._key(kind, meta)) is not None:
                 from reconciler.api.errors import AlreadyExists
@@ -153,28 +169,26 @@ class APIServer:
 
     def _admit_and_default(self, kind: kinds.Kind, obj: Obj) -> Obj:
         if kind.kind == "Pod":
-            priority = self._priority(obj)
-            return defaults.default_pod(obj, priority)
+            priority, policy = self._priority(obj)
+            return defaults.default_pod(obj, priority, policy)
         return defaults.apply_defaults(obj)
 
-    def _priority(self, pod: Obj) -> int:
-        """Priority admission: spec.priority from the PriorityClass, 0 without one."""
+    def _priority(self, pod: Obj) -> tuple[int, str | None]:
+        """Priority admission: spec.priority from the PriorityClass (0 without one), and
+        the class's preemptionPolicy if it sets one."""
         spec = pod.get("spec") or {}
         name = spec.get("priorityClassName")
         if not name:
-            default = self._global_default_priority()
-            return default
+            return self._global_default_priority(), None
         if name in SYSTEM_PRIORITY_CLASSES:
-            return SYSTEM_PRIORITY_CLASSES[name]
+            return SYSTEM_PRIORITY_CLASSES[name], None
         pc = self.store.get("PriorityClass", "", name)
         if pc is None:
             meta = pod.get("metadata") or {}
             raise Forbidden(
                 f'pods "{meta.get("name", "")}" is forbidden: no PriorityClass with name '
                 f"{name} was found", name=meta.get("name", ""), kind="pods")
-        if "preemptionPolicy" in pc:
-            spec.setdefault("preemptionPolicy", pc["preemptionPolicy"])
-        return int(pc.get("value", 0))
+        return int(pc.get("value", 0)), pc.get("preemptionPolicy")
 
     def _global_default_priority(self) -> int:
         for pc in self.store.snapshot().list("PriorityClass"):
@@ -193,7 +207,7 @@ class APIServer:
 
     def _validate(self, kind: kinds.Kind, obj: Obj, extra: list[FieldError] | None = None
                   ) -> None:
-        errors = validation.validate(obj) + (extra or [])
+        errors = semantic.validate(obj) + (extra or [])
         if errors:
             name = obj.get("metadata", {}).get("name", "")
             raise Invalid.of(kind.kind, kind.group, name, [e.cause() for e in errors])
@@ -227,14 +241,16 @@ class APIServer:
         if uid and current["metadata"].get("uid") != uid:
             raise Conflict.precondition(k.plural, k.group, name, "UID", uid,
                                         current["metadata"].get("uid", ""))
-        merged = merge_patch(copy.deepcopy(current), patch)
+        # merge_patch copies what it changes and shares the rest with the stored object,
+        # which nothing mutates: cheaper than a deep copy of every patched object.
+        merged = merge_patch(current, patch)
         new = self._prepare_update(k, current, merged, subresource)
         return self._write(k, current, new, dry_run)
 
     def _prepare_update(self, kind: kinds.Kind, current: Obj, new: Obj, subresource: str
                         ) -> Obj:
         old_meta = current["metadata"]
-        meta = new.setdefault("metadata", {})
+        meta = new["metadata"] = dict(new.get("metadata") or {})
         for fixed in ("uid", "creationTimestamp", "name", "namespace", "deletionTimestamp",
                       "deletionGracePeriodSeconds", "generation"):
             if fixed in old_meta:
@@ -243,9 +259,15 @@ class APIServer:
                 meta.pop(fixed, None)
         meta.pop("resourceVersion", None)
         if subresource == "status":
-            # ResetObjectMetaForStatus: only status (and managedFields) may change.
+            # ResetObjectMetaForStatus: only status (and managedFields) may change. The
+            # Deployment status strategy resets only spec and labels: its controller
+            # records the revision annotations through status writes.
             kept = {k: v for k, v in current.items() if k != "status"}
             kept["metadata"] = old_meta
+            if kind.kind == "Deployment":
+                kept["metadata"] = {**old_meta, "annotations": meta.get("annotations")}
+                if kept["metadata"]["annotations"] is None:
+                    del kept["metadata"]["annotations"]
             return {**kept, "status": new.get("status", {})}
         if kind.has_status and "status" in current:
             new["status"] = current["status"]
@@ -256,6 +278,8 @@ class APIServer:
             self._validate(kind, new, list(self._pod_update_errors(current, new)))
         else:
             self._validate(kind, new)
+        if kind.kind == "Service":
+            new = self.allocators.allocate_update(current, new)
         if kind.kind in GENERATION_KINDS and self._spec_changed(kind.kind, current, new):
             new["metadata"]["generation"] = int(old_meta.get("generation", 0)) + 1
         return new
@@ -309,7 +333,12 @@ class APIServer:
     @staticmethod
     def _deletion_complete(kind: kinds.Kind, obj: Obj) -> bool:
         """A marked object goes once its finalizers are gone, except a pod that still has
-        a grace period running: the kubelet confirms that one with a delete of grace 0."""
+        a grace period running (the kubelet confirms that one with a delete of grace 0)
+        and a namespace whose spec.finalizers are not yet empty."""
+        if kind.kind == "Namespace":
+            # The namespace controller empties spec.finalizers ("kubernetes") once the
+            # namespace's content is gone; only then may the namespace itself go.
+            return not (obj.get("spec") or {}).get("finalizers")
         if kind.kind != "Pod":
             return True
         return int(obj["metadata"].get("deletionGracePeriodSeconds") or 0) == 0

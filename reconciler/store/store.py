@@ -14,7 +14,9 @@ It mirrors what the API server gets from etcd (``server/storage/mvcc/kv.go``):
 The store is the only mutable object in the core. Its tables are persistent hash maps
 (``immutables.Map``, the HAMT behind ``contextvars``), so :meth:`Store.snapshot` is O(1)
 and a snapshot never changes after it is taken, however the store moves on. Objects are
-plain dicts that the store never mutates after storing them; readers must not either.
+plain dicts that the store never mutates after storing them; readers must not either, and
+writers hand over objects they will not change afterwards (the API layer builds a new
+object for every write and shares unchanged parts with the stored version).
 
 The store does no defaulting or validation: that is the API layer's job
 (:mod:`reconciler.apiserver`). It stores what it is given.
@@ -22,7 +24,6 @@ The store does no defaulting or validation: that is the API layer's job
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -192,8 +193,11 @@ class Store:
                 key = key_of(op.obj)
                 old = staged.get(key)
                 self._check_put(key, old, op.expect_revision)
-                new = copy.deepcopy(op.obj)
-                new.setdefault("metadata", {})["resourceVersion"] = str(revision)
+                # The store takes ownership of what it is given and shares it with the
+                # caller's later versions: no deep copy per write, only the metadata
+                # dict that gets the new resourceVersion is new.
+                new = {**op.obj, "metadata": {**(op.obj.get("metadata") or {}),
+                                              "resourceVersion": str(revision)}}
                 staged = staged.set(key, new)
                 events.append(WatchEvent(revision, "ADDED" if old is None else "MODIFIED",
                                          key[0], new, old))
