@@ -19,5 +19,12 @@ from reconciler.bdd import (  # noqa: F401 - imported for their step registratio
     state_steps,
     time_steps,
 )
+from reconciler.bdd import network_steps  # noqa: F401 - Services and traffic
+from reconciler.bdd import probe_steps  # noqa: F401 - probes, restarts, the registry
+from reconciler.bdd import deployment_steps  # noqa: F401 - Deployments, cascading deletes
+from reconciler.bdd import invariant_steps  # noqa: F401 - laws checked after every step
+from reconciler.bdd import node_steps  # noqa: F401 - node failure, cordon, drain
+from reconciler.bdd import validation_steps  # noqa: F401 - manifest validation
+from reconciler.bdd import kubectl_steps  # noqa: F401 - kubectl against reconciler serve
 
 __all__: list[str] = []

@@ -25,11 +25,17 @@ from reconciler.api import kinds
 from reconciler.api.errors import NotFound, ReconcilerError, StatusError
 from reconciler.api.selectors import parse_selector
 from reconciler.apiserver.server import APIServer
+from reconciler.controllers import default_controllers
+from reconciler.controllers.endpoints import EndpointsController
+from reconciler.controllers.endpointslice import EndpointSliceController
 from reconciler.engine.engine import Engine, RunResult, Step
-from reconciler.harness import desired, manifests
+from reconciler.harness import desired, manifests, traffic
 from reconciler.kubelet import Kubelet
+from reconciler.kubelet import behavior as container_behavior
 from reconciler.kubelet.machine import new_machine
+from reconciler.proxy import KubeProxy, NodeRules, iptables_save, rules_for
 from reconciler.runtime import registry as image_registry
+from reconciler.runtime.reference import parse_normalized, with_default_tag
 from reconciler.scheduler import Scheduler
 from reconciler.store import Store
 
@@ -50,7 +56,8 @@ class Applied:
 def _default_components() -> list[Any]:
     # Controllers run before the scheduler, the scheduler before the kubelets: the order
     # in which a real cluster's watch events would typically reach them.
-    return [Scheduler(), Kubelet()]
+    return [*default_controllers(), EndpointsController(), EndpointSliceController(),
+            Scheduler(), Kubelet(), KubeProxy()]
 
 
 class Cluster:
@@ -58,7 +65,8 @@ class Cluster:
 
     def __init__(self, *, seed: int = 0, nodes: int = 0, node_cpu: str = "4",
                  node_memory: str = "8Gi", record_trace: bool = True,
-                 components: builtins.list[Any] | None = None) -> None:
+                 components: builtins.list[Any] | None = None,
+                 scheduler_config: Any = None) -> None:
         self.seed = seed
         self.store = Store()
         self.api = APIServer(self.store, lambda: self.engine.now, seed)
@@ -70,6 +78,9 @@ class Cluster:
         self.desired_log: builtins.list[tuple[int, bool]] = []  # (step, matched) after every step
         self.engine.observers.append(self._observe_desired)
         self._node_serial = 0
+        self.traffic = traffic.Traffic()  # the nodes' kernel state for requests sent
+        if scheduler_config is not None:
+            self.set_scheduler_config(scheduler_config)
         if nodes:
             self.add_nodes(nodes, cpu=node_cpu, memory=node_memory)
 
@@ -240,7 +251,7 @@ class Cluster:
         if sel is not None:
             return snap.select(k.kind, namespace if k.namespaced else None,
                                sel.exact_labels(),
-                               lambda o: sel.matches((o["metadata"].get("labels") or {})))
+                               lambda o: sel.matches(o["metadata"].get("labels") or {}))
         return snap.list(k.kind, namespace if k.namespaced else None)
 
     def events(self, kind: str | None = None, name: str | None = None,
@@ -271,6 +282,65 @@ class Cluster:
 
     def trace_lines(self) -> builtins.list[str]:
         return [step.to_json() for step in self.engine.trace]
+
+    # -- containers' behaviour, traffic and kube-proxy's rules ---------------------------
+
+    def set_behavior(self, pod: str, container: str, namespace: str = "default",
+                     **fields: Any) -> Obj:
+        """Change what the process in a container does from now on (the pod's
+        ``sim.reconciler.io/behavior`` annotation, :mod:`reconciler.kubelet.behavior`);
+        a field set to None is removed::
+
+            cluster.set_behavior("web", "app", livenessFailingFrom=cluster.now)
+        """
+        current = self.get("Pod", pod, namespace)
+        settings = container_behavior.settings_of(current)
+        mine = {**settings.get(container, {}), **fields}
+        settings[container] = {k: v for k, v in mine.items() if v is not None}
+        text = container_behavior.dump(settings)
+        container_behavior.parse(text)  # a bad field fails here, not in the kubelet
+        return self.api.patch("Pod", namespace, pod, {"metadata": {"annotations": {
+            container_behavior.ANNOTATION: text}}})
+
+    def send_requests(self, count: int, service: str | None = None, *,
+                      namespace: str = "default", port: str | int | None = None,
+                      to: str | None = None, node_port: bool = False, node: str | None = None,
+                      from_node: str | None = None,
+                      client_ip: str | None = None) -> traffic.TrafficResult:
+        """Send ``count`` new connections and route each through kube-proxy's rules with
+        the seeded random source (:mod:`reconciler.harness.traffic`). ``node`` is the
+        node whose NodePort is used (``node_port=True``); ``from_node`` where the client
+        runs. The result is also kept as ``cluster.traffic.last``."""
+        return self.traffic.send(self.store.snapshot(), self.seed, self.now, count,
+                                 service=service, namespace=namespace, port=port, to=to,
+                                 node_port=node_port, target_node=node, from_node=from_node,
+                                 client_ip=client_ip)
+
+    def set_registry_image(self, image: str, *, size_bytes: int | None = None,
+                           pull_seconds: float | None = None) -> None:
+        """The registry has ``image``. What is not given keeps what the registry answers
+        now, except that a new size without a pull time gets the default rule's time for
+        that size (:mod:`reconciler.runtime.registry`)."""
+        ref = with_default_tag(parse_normalized(image))
+        found = image_registry.lookup(self._registry(), ref)
+        size = int(size_bytes) if size_bytes is not None else \
+            (found.size_bytes if found.found else image_registry.default_size_bytes(ref.name))
+        if pull_seconds is None:
+            pull_seconds = found.pull_seconds if size_bytes is None and found.found \
+                else image_registry.default_pull_seconds(size)
+        self.add_image(image, size, pull_seconds)
+
+    def proxy_rules(self, node: str) -> NodeRules:
+        """The rules kube-proxy on ``node`` has programmed (iptables mode)."""
+        snapshot = self.store.snapshot()
+        if snapshot.get("Node", "", node) is None:
+            raise ClusterError(f'node "{node}" does not exist')
+        return rules_for(snapshot, node, self.traffic.service_table(snapshot))
+
+    def iptables_save(self, node: str, *, kernel: bool = False) -> str:
+        """``iptables-save`` on ``node`` (filter and nat); ``kernel=True`` prints the rules
+        as the kernel normalised them (see :mod:`reconciler.proxy.render`)."""
+        return iptables_save(self.proxy_rules(node), kernel=kernel)
 
     # -- desired state -------------------------------------------------------------------
 
@@ -305,6 +375,115 @@ class Cluster:
 
     def add_observer(self, observer: Callable[[Step], None]) -> None:
         self.engine.observers.append(observer)
+
+    # -- workloads and nodes, as kubectl does them (reconciler.harness.workloads) --------
+    # Imported when used: workloads imports ClusterError from this module.
+
+    def scale(self, kind: str, name: str, replicas: int, namespace: str = "default") -> str:
+        from reconciler.harness import workloads
+        return workloads.scale(self, kind, name, replicas, namespace)
+
+    def set_image(self, name: str, container: str, image: str,
+                  namespace: str = "default") -> str:
+        from reconciler.harness import workloads
+        return workloads.set_image(self, name, container, image, namespace)
+
+    def rollback(self, name: str, to_revision: int = 0, namespace: str = "default") -> str:
+        from reconciler.harness import workloads
+        return workloads.rollback(self, name, to_revision, namespace)
+
+    def pause(self, name: str, namespace: str = "default") -> str:
+        from reconciler.harness import workloads
+        return workloads.pause(self, name, namespace)
+
+    def resume(self, name: str, namespace: str = "default") -> str:
+        from reconciler.harness import workloads
+        return workloads.resume(self, name, namespace)
+
+    def cordon(self, name: str) -> str:
+        from reconciler.harness import workloads
+        return workloads.cordon(self, name)
+
+    def uncordon(self, name: str) -> str:
+        from reconciler.harness import workloads
+        return workloads.uncordon(self, name)
+
+    def drain(self, name: str, **options: Any) -> builtins.list[str]:
+        from reconciler.harness import workloads
+        return workloads.drain(self, name, **options)
+
+    def stop_node(self, name: str) -> None:
+        from reconciler.harness import workloads
+        workloads.stop_node(self, name)
+
+    def start_node(self, name: str) -> None:
+        from reconciler.harness import workloads
+        workloads.start_node(self, name)
+
+    # -- the scheduler (reconciler.scheduler): configuration and explanations --------------
+
+    def set_scheduler_config(self, source: Any, origin: str = "") -> None:
+        """Run the scheduler with a ``KubeSchedulerConfiguration``: YAML text, a dict, a
+        parsed configuration, or a Path to read. Bad configuration raises
+        :class:`reconciler.scheduler.config.SchedulerConfigError` naming the field."""
+        from reconciler.scheduler import config as scheduler_config
+
+        if isinstance(source, Path):
+            origin = origin or str(source)
+            try:
+                source = source.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ClusterError(f"{source}: cannot read the scheduler configuration: "
+                                   f"{exc.strerror}") from None
+        configuration = (source if isinstance(source, scheduler_config.SchedulerConfiguration)
+                         else scheduler_config.parse(source, origin))
+        components = self.engine.components
+        for i, component in enumerate(components):
+            if isinstance(component, Scheduler):
+                components[i] = Scheduler(configuration)
+
+    def _scheduler(self) -> Scheduler | None:
+        return next((c for c in self.engine.components if isinstance(c, Scheduler)), None)
+
+    def explanations(self, pod_name: str, namespace: str = "default") -> builtins.list[Any]:
+        """Every scheduling decision about the pod the scheduler still remembers, newest
+        first, each an :class:`reconciler.scheduler.explain.Explanation` (per node: the
+        filter that rejected it and why, or each score plugin's raw, normalized and
+        weighted score; the total; the node chosen)."""
+        pod = self.find("pod", pod_name, namespace)
+        scheduler = self._scheduler()
+        if pod is None or scheduler is None:
+            return []
+        # The scheduler's memory is what the engine hands back to it on its next call.
+        memory = self.engine._memory.get(scheduler.name)
+        return scheduler.explanations(memory, pod["metadata"].get("uid", ""))
+
+    def explain(self, pod_name: str, namespace: str = "default") -> Any:
+        """The latest scheduling decision about the pod, explained (``None`` when the
+        scheduler never tried it or no longer remembers); ``print()`` it for the table."""
+        found = self.explanations(pod_name, namespace)
+        return found[0] if found else None
+
+    # -- invariants (reconciler.harness.invariants) ---------------------------------------
+
+    @property
+    def invariants(self) -> Any:
+        """The :class:`~reconciler.harness.invariants.Invariants` checked after every step."""
+        from reconciler.harness import invariants
+        found = getattr(self, "_invariants", None)
+        if found is None:
+            found = self._invariants = invariants.Invariants(self)
+        return found
+
+    def require_at_least_ready(self, count: int, selector: str,
+                               namespace: str = "default") -> None:
+        from reconciler.harness import invariants
+        self.invariants.declare(invariants.at_least_ready(count, selector, namespace))
+
+    def require_at_most_active(self, count: int, selector: str,
+                               namespace: str = "default") -> None:
+        from reconciler.harness import invariants
+        self.invariants.declare(invariants.at_most_active(count, selector, namespace))
 
 
 def _apply_patch(obj: Obj) -> Obj:

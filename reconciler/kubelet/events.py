@@ -33,6 +33,8 @@ FAILED_TO_PULL_IMAGE = "Failed"
 FAILED_TO_INSPECT_IMAGE = "InspectFailed"
 ERR_IMAGE_NEVER_PULL_POLICY = "ErrImageNeverPull"
 BACK_OFF_PULL_IMAGE = "BackOff"
+# Probe event reasons.
+CONTAINER_UNHEALTHY = "Unhealthy"
 # Pod and volume event reasons.
 FAILED_MOUNT_VOLUME = "FailedMount"
 FAILED_CREATE_POD_SANDBOX = "FailedCreatePodSandBox"
@@ -53,6 +55,7 @@ IMAGE_PULL_BACK_OFF = "ImagePullBackOff"
 ERR_IMAGE_NEVER_PULL = "ErrImageNeverPull"
 INVALID_IMAGE_NAME = "InvalidImageName"
 CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
+CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"
 
 
 def go_duration(seconds: float) -> str:

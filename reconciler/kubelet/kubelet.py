@@ -36,7 +36,16 @@ from typing import Any
 
 from reconciler.api import clock
 from reconciler.api.actions import Action, Delete, Outcome, Patch, Timer
-from reconciler.kubelet import admission, behavior, events, podworker, registration
+from reconciler.kubelet import (
+    admission,
+    behavior,
+    events,
+    eviction,
+    heartbeat,
+    podworker,
+    prober,
+    registration,
+)
 from reconciler.kubelet.machine import (
     is_running,
     kubelet_state,
@@ -167,6 +176,34 @@ class ClusterView:
             self._used_addresses.add(str(spec_of(machine).get("address") or ""))
 
 
+def probed_state(pod: Obj, record: Mapping[str, Any], found: Mapping[str, Any]
+                 ) -> dict[str, tuple[bool, bool]]:
+    """(started, ready) of each running container with probes, from its probe workers."""
+    out = {}
+    for container, _ in podworker.probed_containers(pod.get("spec") or {}):
+        specs = prober.specs_of(container)
+        name = container.get("name", "")
+        history = found.get(name)
+        if not specs or history is None:
+            continue
+        run = podworker.run_of(history.latest)
+        workers = (record.get("probes") or {}).get(name) or {}
+        out[name] = (prober.started(workers, specs, run), prober.ready(workers, specs, run))
+    return out
+
+
+def evicted_status(pod: Obj, status: Obj, message: str, since: float) -> Obj:
+    """``evictPod``: phase Failed, reason Evicted, and a DisruptionTarget condition."""
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "DisruptionTarget"]
+    old = next((c for c in (pod.get("status") or {}).get("conditions") or []
+                if c.get("type") == "DisruptionTarget"), None)
+    target = {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
+              "lastTransitionTime": (old or {}).get("lastTransitionTime") or clock.rfc3339(since),
+              "reason": "TerminationByKubelet", "message": message}
+    return {**status, "phase": "Failed", "reason": eviction.EVICTED, "message": message,
+            "conditions": [target, *conditions]}
+
+
 def _rv(obj: Mapping[str, Any] | None) -> str:
     return str(((obj or {}).get("metadata") or {}).get("resourceVersion", "")) if obj else ""
 
@@ -201,6 +238,7 @@ class NodeSync:
         self.records: dict[str, Obj] = dict(self.kubelet.get("pods") or {})
         self.done = NodeDone()
         self._admitted: admission.NodeUsage | None = None  # built at the first admission
+        self._memory_pressure = False  # what the eviction manager reports this time
 
     def _boot_state(self) -> Obj:
         images = spec_of(self.machine).get("images") or []
@@ -211,6 +249,10 @@ class NodeSync:
         if self.node is not None:
             self._sync_pods()
             self._sync_node_images()
+            beat = heartbeat.sync(self.cluster.snapshot, self.node, self.now,
+                                  self._memory_pressure)
+            self.done.actions += beat.actions
+            self.done.wakes += beat.wakes
         self._write_state()
         return self.done
 
@@ -234,12 +276,13 @@ class NodeSync:
         node = self.node or {}
         return NodeView(self.name, registration.pod_cidr_of(node),
                         registration.internal_ip_of(node), self.cluster.exists,
-                        self.cluster.registry)
+                        self.cluster.registry, self.cluster.snapshot.get)
 
     def _sync_pods(self) -> None:
         view = self._node_view()
         by_uid = {_uid(p): p for p in self.pods}
         self._forget_gone_pods(by_uid)
+        self._manage_memory(by_uid)
         order = {uid: i for i, uid in enumerate(by_uid)}
         queue: list[tuple[float, int, str]] = []
         for uid, pod in by_uid.items():
@@ -270,8 +313,10 @@ class NodeSync:
             return self.now  # newly bound: admit now
         if record.get("terminal"):
             return None
-        if podworker.deletion_requested(pod) and "killing" not in record:
+        if (podworker.deletion_requested(pod) or record.get("evict")) and "killing" not in record:
             return self.now
+        if record.get("behavior", "") != podworker.behavior_digest(pod):
+            return self.now  # the scenario changed what its processes do: sync now
         wake = record.get("wakeAt")
         return float(wake) if wake is not None else None
 
@@ -291,9 +336,12 @@ class NodeSync:
                 break
         wakes = podworker.wake_ups(pod, record, self.state, self.runtime, view, t)
         future = [w.at for w in wakes if w.at > t + podworker.EPSILON]
-        record = {k: v for k, v in record.items() if k != "wakeAt"}
+        record = {k: v for k, v in record.items() if k not in ("wakeAt", "behavior")}
         if future:
             record["wakeAt"] = min(future)
+        digest = podworker.behavior_digest(pod)
+        if digest:
+            record["behavior"] = digest
         self.records[uid] = record
 
     def _usage(self) -> admission.NodeUsage:
@@ -304,8 +352,13 @@ class NodeSync:
         return self._admitted
 
     def _admit(self, pod: Obj, t: float) -> Obj | None:
-        """``canAdmitPod`` against the pods already admitted and still running."""
-        result = admission.admit(pod, self.node or {}, self._usage())
+        """``canAdmitPod`` against the pods already admitted and still running; under
+        memory pressure the eviction manager's handler refuses BestEffort pods first."""
+        if eviction.under_pressure(self.node) and qos_class(pod) == "BestEffort":
+            result = admission.AdmitResult(False, eviction.EVICTED,
+                                           eviction.NODE_CONDITION_MESSAGE)
+        else:
+            result = admission.admit(pod, self.node or {}, self._usage())
         if result.admit:
             self._usage().add(pod)
             invalid = behavior.of_pod(pod).error
@@ -341,6 +394,9 @@ class NodeSync:
         self.done.wakes += podworker.wake_ups(pod, record, self.state, self.runtime, view,
                                               self.now)
         wanted = generate(pod, self._runtime_view(pod, record, view), self.now)
+        if record.get("evict"):
+            wanted = evicted_status(pod, wanted, str(record["evict"]), float(record["killing"])
+                                    if "killing" in record else self.now)
         current = pod.get("status") or {}
         changed = {k: v for k, v in wanted.items() if current.get(k) != v}
         if changed:
@@ -348,8 +404,66 @@ class NodeSync:
             self.done.actions.append(Patch("Pod", meta.get("namespace", ""), meta["name"],
                                            {"status": changed}, subresource="status",
                                            uid=_uid(pod)))
-        if podworker.killed(record):
+        if podworker.killed(record) and podworker.deletion_requested(pod):
             self._delete(pod)
+
+    # -- the eviction manager (memory) ---------------------------------------------------
+
+    def _manage_memory(self, by_uid: Mapping[str, Obj]) -> None:
+        """``synchronize``: the node's memory pressure, and at most one pod evicted per
+        monitoring period while it lasts (:mod:`.eviction`)."""
+        used, candidates, soonest = 0, [], None
+        for uid, pod in by_uid.items():
+            record = self.records.get(uid)
+            if record is None or record.get("terminal") or not record.get("sandbox"):
+                continue
+            declared = behavior.of_pod(pod)
+            if not any(b.program.memory_bytes for b in declared.containers.values()):
+                continue  # nothing declared: no working set to count
+            self.state, found = self.runtime.list_containers(self.state, self.now,
+                                                             record["sandbox"])
+            usage = eviction.working_set(declared, found, self.now)
+            used += sum(usage.values())
+            grows = eviction.next_change(declared, found, self.now)
+            if grows is not None:
+                soonest = grows if soonest is None else min(soonest, grows)
+            if usage and not record.get("evict") and not podworker.deletion_requested(pod):
+                candidates.append(eviction.Candidate(pod, usage))
+        if soonest is not None:
+            self.done.wakes.append(WakeUp(soonest, True, "a container's memory use grows"))
+        capacity = eviction.capacity_bytes(self.node)
+        available = capacity - used
+        pressure = capacity > 0 and available < eviction.THRESHOLD_BYTES
+        if pressure:
+            self.kubelet["memoryPressureAt"] = self.now
+        seen = self.kubelet.get("memoryPressureAt")
+        # evictionPressureTransitionPeriod: the condition stays for 5 minutes after.
+        reported = seen is not None and \
+            self.now < float(seen) + eviction.PRESSURE_TRANSITION_SECONDS - podworker.EPSILON
+        if seen is not None and not reported:
+            self.kubelet.pop("memoryPressureAt", None)
+        elif reported and seen is not None:
+            self.done.wakes.append(WakeUp(float(seen) + eviction.PRESSURE_TRANSITION_SECONDS,
+                                          True, "memory pressure transition period ends"))
+        self._memory_pressure = reported
+        if not pressure or not candidates:
+            return
+        last = self.kubelet.get("lastEviction")
+        if last is not None and self.now < float(last) + eviction.MONITORING_PERIOD - podworker.EPSILON:
+            self.done.wakes.append(WakeUp(float(last) + eviction.MONITORING_PERIOD, True,
+                                          "the eviction manager's next pass"))
+            return
+        victim = eviction.rank(candidates)[0]
+        text = eviction.message(victim, available)
+        uid = _uid(victim.pod)
+        self.records[uid] = {**self.records[uid], "evict": text}
+        self.kubelet["lastEviction"] = self.now
+        self.done.actions.append(events.pod_event(victim.pod, "Warning", eviction.EVICTED, text,
+                                                  self.name))
+        if len(candidates) > 1:
+            self.done.wakes.append(WakeUp(self.now + eviction.MONITORING_PERIOD, True,
+                                          "the eviction manager's next pass"))
+
 
     def _delete(self, pod: Obj) -> None:
         meta = pod["metadata"]
@@ -369,7 +483,8 @@ class NodeSync:
         if (pod.get("spec") or {}).get("hostNetwork") and sandbox_id:
             pod_ip = view.host_ip
         return PodRuntimeView(found, pod_ip, view.host_ip, ready, float(record["startTime"]),
-                              "killing" in record and bool(record.get("terminal")))
+                              "killing" in record and bool(record.get("terminal")),
+                              probed_state(pod, record, found))
 
     def _sync_node_images(self) -> None:
         self.state, images = self.runtime.list_images(self.state, self.now)

@@ -49,12 +49,14 @@ emitted when the reason (or the failure it is about) changes, once per window.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.api.actions import RecordEvent
-from reconciler.kubelet import backoff, events, volumes
+from reconciler.api.quantity import QuantityError, to_int
+from reconciler.kubelet import backoff, behavior, envvars, events, prober, volumes
 from reconciler.kubelet.behavior import PodBehavior, of_pod
 from reconciler.kubelet.resources import is_restartable_init_container
 from reconciler.kubelet.status import ContainerHistory
@@ -66,6 +68,7 @@ from reconciler.runtime.cri import (
     ContainerStatus,
     ImageSpec,
     PodSandboxConfig,
+    ProcessControl,
     RuntimeState,
     SandboxState,
 )
@@ -81,6 +84,7 @@ Obj = dict[str, Any]
 RELIST_SECONDS = 1.0  # pleg relistPeriod: when a failed start shows its back-off state
 SANDBOX_RETRY_SECONDS = 10.0  # the pod worker's back-off after a failed sync
 MIN_GRACE_SECONDS = 2  # killContainer's minimumGracePeriodInSeconds
+IMMEDIATE_EVICTION_GRACE_SECONDS = 1  # the eviction manager's hard-threshold grace
 DEFAULT_GRACE_SECONDS = 30
 EPSILON = backoff.EPSILON
 
@@ -94,6 +98,7 @@ class NodeView:
     host_ip: str
     exists: volumes.Exists
     registry: Obj | None
+    get: envvars.Get | None = None  # (kind, namespace, name) -> object: ConfigMaps, Secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +152,19 @@ def sync_pod(pod: Obj, record: Mapping[str, Any], state: RuntimeState,
     resync = s.rec.get("resync")
     if resync is not None and resync["at"] <= t + EPSILON:
         del s.rec["resync"]
-    if deletion_requested(pod):
+    if deletion_requested(pod) or (s.rec.get("evict") and not s.rec.get("terminal")):
         _kill_pod(s)
     elif not s.rec.get("terminal"):
         _sync_running_pod(s)
     record = {k: v for k, v in s.rec.items() if v != {}}
     return SyncResult(record, s.state, tuple(s.events))
+
+
+def behavior_digest(pod: Mapping[str, Any]) -> str:
+    """A short digest of the pod's behaviour annotation ("" without one): when it
+    changes, the pod is synced at once (a pod update does that upstream)."""
+    text = ((pod.get("metadata") or {}).get("annotations") or {}).get(behavior.ANNOTATION)
+    return hashlib.sha256(str(text).encode()).hexdigest()[:16] if text is not None else ""
 
 
 def deletion_requested(pod: Mapping[str, Any]) -> bool:
@@ -168,10 +180,127 @@ def new_record(pod: Mapping[str, Any], t: float) -> Obj:
 def _sync_running_pod(s: PodSync) -> None:
     if not _mount_volumes(s) or not _ensure_sandbox(s):
         return
+    _apply_declared_programs(s)
+    _run_pending_stops(s)
+    _run_probes(s)
     if _sync_init_containers(s) and not s.blocked:
         _sync_app_containers(s)
     if _pod_is_done(s):
         _finish_pod(s)
+
+
+# -- what the scenario declares, and the probes ------------------------------------------
+
+
+def _apply_declared_programs(s: PodSync) -> None:
+    """A running process whose declared behaviour changed (a step injected a crash, a
+    memory spike) is told so, when the runtime lets the simulation do that."""
+    if not isinstance(s.runtime, ProcessControl):
+        return
+    sandbox = s.rec.get("sandbox", "")
+    s.state, found = s.runtime.list_containers(s.state, s.t, sandbox)
+    for c in found:
+        if c.state == ContainerState.RUNNING:
+            s.state, _ = s.runtime.update_program(s.state, s.t, c.id, s.behavior.program(c.name))
+
+
+def probed_containers(spec: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], bool]]:
+    """Containers with probes: app containers and restartable (sidecar) init containers."""
+    sidecars = [c for c in spec.get("initContainers") or [] if is_restartable_init_container(c)]
+    return [*((c, True) for c in sidecars), *((c, False) for c in spec.get("containers") or [])]
+
+
+def run_of(latest: ContainerStatus | None) -> prober.Run | None:
+    if latest is None or latest.started_at is None:
+        return None
+    finished = latest.finished_at if latest.state == ContainerState.EXITED else None
+    return prober.Run(latest.id, float(latest.started_at), finished)
+
+
+def _pod_ip(s: PodSync) -> str:
+    sandbox = s.rec.get("sandbox", "")
+    if not sandbox:
+        return ""
+    s.state, status = s.runtime.pod_sandbox_status(s.state, s.t, sandbox)
+    return status.ip if status is not None else ""
+
+
+def _run_probes(s: PodSync) -> None:
+    """The probe workers, up to now: ``Unhealthy`` events, and a container that failed
+    its liveness or startup probe killed (``computePodActions``)."""
+    for container, init in probed_containers(s.spec):
+        specs = prober.specs_of(container)
+        if not specs:
+            continue
+        name = container.get("name", "")
+        latest = _latest(s, name)
+        run = run_of(latest)
+        workers = s.table("probes").setdefault(name, {})
+        found = prober.advance(workers, specs, run, s.behavior.probes(name),
+                               float(s.rec["startTime"]), s.t, deleting=False)
+        for event in found:
+            if event.failed:
+                output = prober.failure_output(specs[event.kind], container, _pod_ip(s),
+                                               event.not_ready)
+                s.event("Warning", events.CONTAINER_UNHEALTHY,
+                        prober.unhealthy_message(event.kind, output), container, init)
+            if event.changed == prober.FAILURE and event.kind in ("liveness", "startup") \
+                    and latest is not None and latest.state == ContainerState.RUNNING:
+                _kill_for_probe(s, container, init, latest, specs[event.kind])
+
+
+def _kill_for_probe(s: PodSync, container: Mapping[str, Any], init: bool,
+                    latest: ContainerStatus, spec: prober.Spec) -> None:
+    name = container.get("name", "")
+    restart = init or (s.spec.get("restartPolicy") or "Always") != "Never"
+    grace = spec.grace if spec.grace is not None else _termination_grace(s.pod)
+    _kill_container(s, container, init, latest, grace,
+                    prober.killing_message(name, spec.kind, restart))
+    if restart:
+        s.table("probeKills")[name] = latest.id
+
+
+def _termination_grace(pod: Mapping[str, Any]) -> int:
+    value = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
+    return DEFAULT_GRACE_SECONDS if value is None else int(value)
+
+
+def pre_stop_seconds(container: Mapping[str, Any], behavior: PodBehavior) -> float | None:
+    """How long the container's preStop hook takes, None without one: a ``sleep`` action
+    its seconds, an ``exec`` or ``httpGet`` hook what the behaviour declares."""
+    hook = ((container.get("lifecycle") or {}).get("preStop"))
+    if not isinstance(hook, Mapping):
+        return None
+    if isinstance(hook.get("sleep"), Mapping):
+        return float(hook["sleep"].get("seconds") or 0)
+    return behavior.of(container.get("name", "")).pre_stop_seconds
+
+
+def _kill_container(s: PodSync, container: Mapping[str, Any], init: bool,
+                    latest: ContainerStatus, grace: int, message: str) -> None:
+    """``killContainer``: the Killing event, the preStop hook (within the grace period),
+    then SIGTERM with what is left of it (at least 2 s), SIGKILL after that."""
+    name = container.get("name", "")
+    s.event("Normal", events.KILLING_CONTAINER, message, container, init)
+    hook = pre_stop_seconds(container, s.behavior)
+    if hook is not None and grace > 0:
+        spent = min(hook, float(grace))
+        timeout = max(grace - int(spent), MIN_GRACE_SECONDS)
+        if spent > EPSILON:
+            s.table("stopping")[name] = {"id": latest.id, "at": s.t + spent, "timeout": timeout}
+            return
+        grace = timeout
+    s.state, _ = s.runtime.stop_container(s.state, s.t, latest.id, max(grace, MIN_GRACE_SECONDS))
+
+
+def _run_pending_stops(s: PodSync) -> None:
+    """SIGTERM the containers whose preStop hook has finished."""
+    stopping = s.rec.get("stopping") or {}
+    for name in list(stopping):
+        pending = stopping[name]
+        if pending["at"] <= s.t + EPSILON:
+            s.state, _ = s.runtime.stop_container(s.state, s.t, pending["id"], pending["timeout"])
+            del s.rec["stopping"][name]
 
 
 # -- volumes and sandbox ---------------------------------------------------------------
@@ -288,24 +417,50 @@ def _sync_app_containers(s: PodSync) -> None:
     for container in s.spec.get("containers") or []:
         if s.blocked:
             return
-        latest = _latest(s, container.get("name", ""))
+        name = container.get("name", "")
+        latest = _latest(s, name)
+        killed = (s.rec.get("probeKills") or {}).get(name)
+        if killed is not None and latest is not None and latest.id == killed:
+            # Killed for a failed probe: computePodActions started it again in the same
+            # sync, right after the kill, whatever the exit code (ContainersToStart).
+            if latest.state == ContainerState.EXITED:
+                del s.rec["probeKills"][name]
+                _start_container(s, container, init=False, after_kill=True)
+            continue
         if should_restart(latest, policy):
             _start_container(s, container, init=False)
 
 
-def _start_container(s: PodSync, container: Mapping[str, Any], init: bool) -> bool:
-    """Back-off check, then ``startContainer``: image, create, start. True if started."""
+def _start_container(s: PodSync, container: Mapping[str, Any], init: bool,
+                     after_kill: bool = False) -> bool:
+    """Back-off check, then ``startContainer``: image, config, create, start. True if
+    started. After a kill for a failed probe the back-off is judged, as ``doBackOff`` does
+    in that sync, against the exited container before the killed one."""
     name = container.get("name", "")
     latest = _latest(s, name)
-    if latest is not None and latest.state == ContainerState.EXITED \
-            and _in_crash_loop_back_off(s, container, init, latest):
+    judged = latest
+    if after_kill:
+        s.state, found = histories(s.state, s.runtime, s.rec.get("sandbox", ""), s.t, {})
+        history = found.get(name)
+        judged = history.previous if history is not None else None
+    if judged is not None and judged.state == ContainerState.EXITED \
+            and _in_crash_loop_back_off(s, container, init, judged):
         return False
+    waiting = s.table("waiting").get(name) or {}
+    if waiting.get("reason") == events.CREATE_CONTAINER_CONFIG_ERROR and "resync" in s.rec:
+        return False  # the pod worker's error back-off: retried at the resync
     image_ref = _ensure_image_exists(s, container, init)
     if image_ref is None:
         return False
+    problem = envvars.config_error(s.pod, container, s.node.get)
+    if problem:
+        _set_waiting(s, container, init, events.CREATE_CONTAINER_CONFIG_ERROR, problem, s.t,
+                     [("Warning", events.FAILED_TO_CREATE_CONTAINER, events.error_reason(problem))])
+        s.rec["resync"] = {"at": s.t + SANDBOX_RETRY_SECONDS, "progress": False, "why": "config"}
+        return False
     attempt = latest.attempt + 1 if latest is not None else 0
     config = ContainerConfig(name, attempt, ImageSpec(normalize(container.get("image", ""))),
-                             image_ref, s.behavior.program(name))
+                             image_ref, s.behavior.program(name), memory_limit(container))
     s.state, container_id = s.runtime.create_container(s.state, s.t, s.rec["sandbox"], config)
     s.event("Normal", events.CREATED_CONTAINER, events.created(name), container, init)
     s.state, _ = s.runtime.start_container(s.state, s.t, container_id)
@@ -313,6 +468,15 @@ def _start_container(s: PodSync, container: Mapping[str, Any], init: bool) -> bo
     s.table("waiting").pop(name, None)
     _remove_old_containers(s, name, attempt)
     return True
+
+
+def memory_limit(container: Mapping[str, Any]) -> int:
+    """The container's memory limit in bytes (0: none), what the runtime's cgroup gets."""
+    limit = ((container.get("resources") or {}).get("limits") or {}).get("memory")
+    try:
+        return to_int(limit) if limit is not None else 0
+    except (QuantityError, TypeError, ValueError):
+        return 0
 
 
 def _remove_old_containers(s: PodSync, name: str, attempt: int) -> None:
@@ -479,6 +643,15 @@ def _finish_pod(s: PodSync) -> None:
     s.rec["terminal"] = True
 
 
+def raw_grace_period(pod: Mapping[str, Any]) -> int:
+    """The grace period of a deletion, before the 2 s minimum ``killContainer`` applies."""
+    meta = pod.get("metadata") or {}
+    grace = meta.get("deletionGracePeriodSeconds")
+    if grace is None:
+        grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
+    return int(grace)
+
+
 def grace_period(pod: Mapping[str, Any]) -> int:
     meta = pod.get("metadata") or {}
     grace = meta.get("deletionGracePeriodSeconds")
@@ -488,22 +661,25 @@ def grace_period(pod: Mapping[str, Any]) -> int:
 
 
 def _kill_pod(s: PodSync) -> None:
-    """``SyncTerminatingPod``: SIGTERM every running container, wait, release the sandbox."""
+    """``SyncTerminatingPod``: every running container gets its preStop hook, SIGTERM,
+    and SIGKILL at the end of the grace period; then the sandbox is released."""
     sandbox = s.rec.get("sandbox", "")
     if "killing" not in s.rec:
         s.rec["killing"] = s.t
         s.rec.pop("pull", None)
         s.rec.pop("waiting", None)
-        timeout = grace_period(s.pod)
+        s.rec.pop("stopping", None)
+        grace = raw_grace_period(s.pod) if deletion_requested(s.pod) else \
+            IMMEDIATE_EVICTION_GRACE_SECONDS
         for container, init in _all_containers(s.spec):
             latest = _latest(s, container.get("name", ""))
             if latest is not None and latest.state == ContainerState.RUNNING:
-                s.event("Normal", events.KILLING_CONTAINER,
-                        events.stopping(container.get("name", "")), container, init)
-                s.state, _ = s.runtime.stop_container(s.state, s.t, latest.id, timeout)
+                _kill_container(s, container, init, latest, grace,
+                                events.stopping(container.get("name", "")))
+    _run_pending_stops(s)
     if sandbox:
         s.state, found = s.runtime.list_containers(s.state, s.t, sandbox)
-        if any(c.state == ContainerState.RUNNING for c in found):
+        if s.rec.get("stopping") or any(c.state == ContainerState.RUNNING for c in found):
             return
         s.state, status = s.runtime.pod_sandbox_status(s.state, s.t, sandbox)
         if status is not None and status.state == SandboxState.READY:
@@ -540,7 +716,13 @@ def wake_ups(pod: Mapping[str, Any], record: Mapping[str, Any], state: RuntimeSt
     found: list[WakeUp] = []
     resync = record.get("resync")
     if resync is not None:
-        found.append(WakeUp(resync["at"], bool(resync["progress"]), "pod worker resync"))
+        progress = bool(resync["progress"])
+        if resync.get("why") == "config":
+            progress = not any(envvars.config_error(pod, c, node.get)
+                               for c, _ in _all_containers(pod.get("spec") or {}))
+        found.append(WakeUp(resync["at"], progress, "pod worker resync"))
+    for name, pending in (record.get("stopping") or {}).items():
+        found.append(WakeUp(pending["at"], True, f"preStop hook of {name} finishes"))
     mount = record.get("mount")
     if mount is not None:
         ready = not volumes.missing_sources(pod, node.exists)
@@ -554,6 +736,35 @@ def wake_ups(pod: Mapping[str, Any], record: Mapping[str, Any], state: RuntimeSt
                                record.get("waiting") or {})
     for name, h in history.items():
         found += _container_wake_ups(pod, record, name, h, node)
+    if "killing" not in record:
+        found += _probe_wake_ups(pod, record, history, now)
+    return found
+
+
+def _probe_wake_ups(pod: Mapping[str, Any], record: Mapping[str, Any],
+                    history: Mapping[str, ContainerHistory], now: float) -> list[WakeUp]:
+    """The next probe with a visible effect, per container. A kill that would only start
+    another round of the same failure (third attempt on) does not count as progress."""
+    found = []
+    behavior = of_pod(pod)
+    for container, _ in probed_containers(pod.get("spec") or {}):
+        specs = prober.specs_of(container)
+        name = container.get("name", "")
+        h = history.get(name)
+        latest = h.latest if h is not None else None
+        run = run_of(latest)
+        if not specs or run is None or run.finished_at is not None:
+            continue
+        workers = (record.get("probes") or {}).get(name) or {}
+        wake = prober.next_wake(workers, specs, run, behavior.probes(name),
+                                float(record["startTime"]), now, False)
+        if wake is None:
+            continue
+        at, change = wake
+        progress = change is not None
+        if change in ("liveness", "startup") and latest is not None and latest.attempt >= 2:
+            progress = False
+        found.append(WakeUp(at, progress, f"{name} probe"))
     return found
 
 

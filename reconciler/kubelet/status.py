@@ -7,7 +7,9 @@ conditions) and the status manager's merge (``pkg/kubelet/status/status_manager.
 conditions the kubelet does not own are kept, ``lastTransitionTime`` only moves when a
 condition's status changes, a terminal phase never goes back).
 
-Containers have no probes yet, so a container is ready as soon as it is running.
+A running container is started once its startup probe (if any) succeeded and ready once
+started and its readiness probe (if any) succeeded (:mod:`.prober`); without probes both
+hold as soon as it runs.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def _waiting(reason: str, message: str = "") -> Obj:
 
 
 def container_status(spec: Mapping[str, Any], history: ContainerHistory,
-                     default_reason: str) -> Obj:
+                     default_reason: str, probed: tuple[bool, bool] | None = None) -> Obj:
     """One ``containerStatuses[]`` entry (``convertToAPIContainerStatuses``)."""
     latest, cached = history.latest, history.waiting
     if latest is None:
@@ -88,16 +90,20 @@ def container_status(spec: Mapping[str, Any], history: ContainerHistory,
             last = {"terminated": terminated_state(history.previous)}
     else:
         state = _waiting(events.CONTAINER_CREATING)
+    started, ready = probed if probed is not None and running else (running, running)
     return {"containerID": CONTAINER_ID_PREFIX + latest.id, "image": latest.image,
             "imageID": latest.image_ref, "lastState": last, "name": spec.get("name", ""),
-            "ready": running, "restartCount": latest.attempt, "started": running,
+            "ready": ready, "restartCount": latest.attempt, "started": started,
             "state": state}
 
 
 def container_statuses(specs: Sequence[Mapping[str, Any]],
-                       histories: Mapping[str, ContainerHistory], has_init: bool) -> list[Obj]:
+                       histories: Mapping[str, ContainerHistory], has_init: bool,
+                       probed: Mapping[str, tuple[bool, bool]] | None = None) -> list[Obj]:
     default = events.POD_INITIALIZING if has_init else events.CONTAINER_CREATING
-    return [container_status(c, histories.get(c.get("name", ""), ContainerHistory()), default)
+    probed = probed or {}
+    return [container_status(c, histories.get(c.get("name", ""), ContainerHistory()), default,
+                             probed.get(c.get("name", "")))
             for c in specs]
 
 
@@ -334,14 +340,16 @@ class PodRuntimeView:
     sandbox_ready: bool
     start_time: float
     terminal: bool  # the pod worker finished it (deletion): its phase must be terminal
+    probed: Mapping[str, tuple[bool, bool]] | None = None  # container -> (started, ready)
 
 
 def generate(pod: Mapping[str, Any], view: PodRuntimeView, now: float) -> Obj:
     """``generateAPIPodStatus`` merged with what the API server holds."""
     spec = pod.get("spec") or {}
     inits = spec.get("initContainers") or []
-    init_statuses = container_statuses(inits, view.histories, bool(inits))
-    app_statuses = container_statuses(spec.get("containers") or [], view.histories, bool(inits))
+    init_statuses = container_statuses(inits, view.histories, bool(inits), view.probed)
+    app_statuses = container_statuses(spec.get("containers") or [], view.histories, bool(inits),
+                                      view.probed)
     everything = [*init_statuses, *app_statuses]
     phase = get_phase(pod, everything, view.terminal)
     current_phase = (pod.get("status") or {}).get("phase")

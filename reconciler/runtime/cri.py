@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 RuntimeState = Mapping[str, Any]
 """``NodeRuntime.status.runtime``: ``{images, pulls, sandboxes, containers}``; read-only."""
@@ -113,15 +113,22 @@ class PodSandboxStatus:
 class ContainerProgram:
     """What the simulated process in a container does once started.
 
-    ``exit_after_seconds`` None means it runs until stopped. On SIGTERM it exits after
-    ``stop_after_seconds`` with ``stop_exit_code``; past the stop timeout it is killed
-    (137).
+    ``exit_after_seconds`` None means it runs until stopped. ``exit_at`` is a moment of
+    virtual time at which the process, if running then, exits with ``exit_at_code`` (a
+    crash a scenario injects). On SIGTERM it exits after ``stop_after_seconds`` with
+    ``stop_exit_code``; past the stop timeout it is killed (137). From
+    ``memory_after_seconds`` into each run it uses ``memory_bytes``; above the
+    container's memory limit the kernel's OOM killer ends it (137, ``OOMKilled``).
     """
 
     exit_after_seconds: float | None = None
     exit_code: int = 0
     stop_after_seconds: float = 0.0
     stop_exit_code: int = 0
+    exit_at: float | None = None
+    exit_at_code: int = 1
+    memory_bytes: int = 0
+    memory_after_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +138,7 @@ class ContainerConfig:
     image: ImageSpec
     image_ref: str
     program: ContainerProgram = ContainerProgram()
+    memory_limit_bytes: int = 0  # LinuxContainerResources.memory_limit_in_bytes; 0: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +213,18 @@ class RuntimeService(Protocol):
 
 class ContainerRuntime(ImageService, RuntimeService, Protocol):
     """Both services, as one runtime (containerd) provides them."""
+
+
+@runtime_checkable
+class ProcessControl(Protocol):
+    """Not part of the CRI: the scenario's hand on a simulated process.
+
+    A scenario may change what a running process does (``When container "app" of pod
+    "web" exits with code 1``). A simulated runtime that supports it offers this call;
+    the kubelet passes on the behaviour declared for a running container, and the call
+    is a no-op when nothing changed. A runtime model without it simply ignores such
+    changes until the container's next start.
+    """
+
+    def update_program(self, state: RuntimeState, now: float, container_id: str,
+                       program: ContainerProgram) -> tuple[RuntimeState, None]: ...

@@ -22,7 +22,9 @@ What it models of containerd and its CNI plugin:
   gateway (``.1``) and the broadcast address. Stopping a sandbox releases its address.
 * a container exits with ``Completed`` (exit 0) or ``Error`` (non-zero) at the time its
   program says; a stopped container gets SIGTERM and exits after its stop delay, or is
-  killed (137) at the stop timeout.
+  killed (137) at the stop timeout;
+* the memory cgroup: a process whose memory use goes above the container's limit is
+  killed by the OOM killer (137, reason ``OOMKilled``) at that moment.
 
 Ids are SHA-256 hex of what identifies the object (pod uid, container name, attempt), so
 they are stable across runs without drawing random numbers.
@@ -55,6 +57,7 @@ from reconciler.runtime.reference import parse_normalized, with_default_tag
 Obj = dict[str, Any]
 
 SIGKILL_EXIT_CODE = 137
+OOM_KILLED = "OOMKilled"
 RUNTIME_NAME = "containerd"
 RUNTIME_VERSION = "1.7.24"
 
@@ -119,7 +122,7 @@ def advance(state: RuntimeState, now: float) -> RuntimeState:
                 and c["exitAt"] <= now:
             containers[cid] = {**c, "state": ContainerState.EXITED.value,
                                "finishedAt": c["exitAt"], "exitCode": c["exitWith"],
-                               "reason": _exit_reason(c["exitWith"])}
+                               "reason": c.get("exitReason") or _exit_reason(c["exitWith"])}
     new = {**state, "images": images, "pulls": pulls, "containers": containers}
     new["nextTransitionAt"] = _next_transition(new)
     if new["nextTransitionAt"] is None:
@@ -258,10 +261,9 @@ class SimulatedRuntime:
         record = {"sandboxId": sandbox_id, "name": config.name, "attempt": config.attempt,
                   "image": config.image.image, "imageRef": image_ref,
                   "state": ContainerState.CREATED.value, "createdAt": now,
-                  "program": {"exitAfterSeconds": program.exit_after_seconds,
-                              "exitCode": program.exit_code,
-                              "stopAfterSeconds": program.stop_after_seconds,
-                              "stopExitCode": program.stop_exit_code}}
+                  "program": _program_record(program)}
+        if config.memory_limit_bytes:
+            record["memoryLimit"] = int(config.memory_limit_bytes)
         return _with(state, "containers", container_id, record), container_id
 
     def start_container(self, state: RuntimeState, now: float, container_id: str
@@ -270,10 +272,26 @@ class SimulatedRuntime:
         found = (state.get("containers") or {}).get(container_id)
         if found is None or found["state"] != ContainerState.CREATED:
             return state, None
-        program = _program(found)
-        exit_at = None if program.exit_after_seconds is None else now + program.exit_after_seconds
+        exit_at, code, reason = scheduled_exit(_program(found), now,
+                                               int(found.get("memoryLimit", 0)), now)
         record = {**found, "state": ContainerState.RUNNING.value, "startedAt": now,
-                  "exitAt": exit_at, "exitWith": program.exit_code}
+                  "exitAt": exit_at, "exitWith": code, "exitReason": reason}
+        return advance(_with(state, "containers", container_id, record), now), None
+
+    def update_program(self, state: RuntimeState, now: float, container_id: str,
+                       program: ContainerProgram) -> tuple[RuntimeState, None]:
+        """The scenario changed what a process does (:class:`~.cri.ProcessControl`): a
+        running container that is not being stopped gets its exit rescheduled."""
+        state = advance(state, now)
+        found = (state.get("containers") or {}).get(container_id)
+        wanted = _program_record(program)
+        if found is None or _without_nulls(wanted) == found.get("program"):
+            return state, None
+        record = {**found, "program": wanted}
+        if found["state"] == ContainerState.RUNNING and not found.get("stopping"):
+            exit_at, code, reason = scheduled_exit(program, float(found["startedAt"]),
+                                                   int(found.get("memoryLimit", 0)), now)
+            record.update({"exitAt": exit_at, "exitWith": code, "exitReason": reason})
         return advance(_with(state, "containers", container_id, record), now), None
 
     def stop_container(self, state: RuntimeState, now: float, container_id: str,
@@ -293,7 +311,8 @@ class SimulatedRuntime:
             stop_at, code = now + max(timeout, 0), SIGKILL_EXIT_CODE
         if found.get("exitAt") is not None and found["exitAt"] <= stop_at:
             return state, None  # it exits on its own first
-        record = {**found, "exitAt": stop_at, "exitWith": code}
+        record = {**found, "exitAt": stop_at, "exitWith": code, "exitReason": _exit_reason(code),
+                  "stopping": True}
         return advance(_with(state, "containers", container_id, record), now), None
 
     def remove_container(self, state: RuntimeState, now: float, container_id: str
@@ -336,10 +355,39 @@ def _sandbox(sandbox_id: str, record: Mapping[str, Any]) -> PodSandboxStatus:
                             record.get("ip", ""), record["createdAt"])
 
 
+def _program_record(program: ContainerProgram) -> Obj:
+    return {"exitAfterSeconds": program.exit_after_seconds, "exitCode": program.exit_code,
+            "stopAfterSeconds": program.stop_after_seconds,
+            "stopExitCode": program.stop_exit_code, "exitAt": program.exit_at,
+            "exitAtCode": program.exit_at_code, "memoryBytes": program.memory_bytes,
+            "memoryAfterSeconds": program.memory_after_seconds}
+
+
 def _program(record: Mapping[str, Any]) -> ContainerProgram:
     p = record.get("program") or {}
     return ContainerProgram(p.get("exitAfterSeconds"), int(p.get("exitCode", 0)),
-                            float(p.get("stopAfterSeconds", 0.0)), int(p.get("stopExitCode", 0)))
+                            float(p.get("stopAfterSeconds", 0.0)), int(p.get("stopExitCode", 0)),
+                            p.get("exitAt"), int(p.get("exitAtCode", 1)),
+                            int(p.get("memoryBytes", 0)), float(p.get("memoryAfterSeconds", 0.0)))
+
+
+def scheduled_exit(program: ContainerProgram, started_at: float, memory_limit: int,
+                   now: float) -> tuple[float | None, int, str]:
+    """When a process started at ``started_at`` ends by itself, with what code and
+    reason: its own exit, an injected crash, or the OOM killer, whichever comes first
+    (never before ``now``)."""
+    found: list[tuple[float, int, str]] = []
+    if program.exit_after_seconds is not None:
+        code = program.exit_code
+        found.append((started_at + program.exit_after_seconds, code, _exit_reason(code)))
+    if program.exit_at is not None and program.exit_at > started_at:
+        found.append((program.exit_at, program.exit_at_code, _exit_reason(program.exit_at_code)))
+    if memory_limit and program.memory_bytes > memory_limit:
+        found.append((started_at + program.memory_after_seconds, SIGKILL_EXIT_CODE, OOM_KILLED))
+    if not found:
+        return None, 0, ""
+    at, code, reason = min(found, key=lambda f: f[0])
+    return max(at, now), code, reason
 
 
 def _container(container_id: str, c: Mapping[str, Any]) -> ContainerStatus:

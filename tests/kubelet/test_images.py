@@ -84,7 +84,7 @@ def test_never_with_the_image_absent_waits_in_errimageneverpull() -> None:
     assert state_of(loop.status("web"), "app")["state"] == \
         {"waiting": {"reason": "ErrImageNeverPull", "message": message}}
     assert loop.status("web")["phase"] == "Pending"
-    assert loop.timers == ()
+    assert [t.why for t in loop.timers] == ["report node status"]  # only the heartbeat
 
 
 def test_never_with_the_image_present_runs_it() -> None:

@@ -226,6 +226,6 @@ def test_a_malformed_behavior_annotation_is_a_warning_event_not_a_crash() -> Non
     loop.settle()
     assert loop.messages("web")[0] == (
         "Warning", "InvalidBehavior",
-        ("invalid sim.reconciler.io/behavior annotation: app: unknown field(s) exitAfterSecond; "
-        "known: exitAfterSeconds, exitCode, stopAfterSeconds, stopExitCode"))
+        ("invalid sim.reconciler.io/behavior annotation: app: unknown field(s) "
+         "exitAfterSecond (did you mean exitAfterSeconds?)"))
     assert loop.status("web")["phase"] == "Running"

@@ -1,0 +1,400 @@
+"""The Endpoints controller (``endpoint-controller``): one ``Endpoints`` object per Service.
+
+Mirrors ``pkg/controller/endpoint/endpoints_controller.go`` (``syncService``,
+``addEndpointSubset``, ``truncateEndpoints``), ``pkg/api/v1/endpoints`` ``RepackSubsets``
+and the helpers both endpoint controllers share in ``staging/src/k8s.io/endpointslice``
+(``ShouldPodBeInEndpoints``, ``FindPort``, ``ShouldSetHostname``), which live here and
+are imported by :mod:`.endpointslice`.
+
+It is purely computational, with no side-effects: from a snapshot it returns the creates,
+patches and deletes of Endpoints objects that the engine applies through the API layer.
+For each Service with a selector (and not of type ExternalName) it selects the pods of
+the Service's namespace through the label index and:
+
+* leaves out terminal pods and pods without an IP, and terminating pods unless
+  ``publishNotReadyAddresses``;
+* resolves each Service port per pod (a named ``targetPort`` may be a different number
+  on different pods; a pod without that port name is left out for that port);
+* puts a pod in ``addresses`` when it is Ready (or ``publishNotReadyAddresses``), else in
+  ``notReadyAddresses``, and repacks addresses with the same ports into one subset;
+* keeps at most 1,000 addresses, ready ones first, and then marks the object
+  ``endpoints.kubernetes.io/over-capacity: truncated``.
+
+An Endpoints object whose Service is gone is deleted, as ``checkLeftoverEndpoints`` does.
+
+Differences forced by the model: subsets are ordered by their ports rather than by
+upstream's hash of the subset; ``last-change-trigger-time`` is the latest of the
+Service's creation and the pods' Ready transitions (upstream tracks the objects that
+changed since the previous sync in memory).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import immutables
+
+from reconciler.api.actions import Action, Create, Delete, Outcome, Patch
+from reconciler.store.snapshot import Snapshot
+
+Obj = dict[str, Any]
+
+COMPONENT = "endpoint-controller"
+MAX_CAPACITY = 1000
+# Annotations and labels (k8s.io/api/core/v1 well_known_labels/annotations).
+LAST_CHANGE_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time"
+OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity"
+TRUNCATED = "truncated"
+HEADLESS = "service.kubernetes.io/headless"
+LABEL_ZONE = "topology.kubernetes.io/zone"
+
+
+# -- what both endpoint controllers share --------------------------------------------------
+
+
+def meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    found: Mapping[str, Any] = obj.get("metadata") or {}
+    return found
+
+
+def is_pod_ready(pod: Mapping[str, Any]) -> bool:
+    """``podutil.IsPodReady``: the Ready condition is True."""
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return c.get("status") == "True"
+    return False
+
+
+def pod_ips(pod: Mapping[str, Any]) -> list[str]:
+    status = pod.get("status") or {}
+    ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if p.get("ip")]
+    if not ips and status.get("podIP"):
+        ips = [str(status["podIP"])]
+    return ips
+
+
+def should_pod_be_in_endpoints(pod: Mapping[str, Any], include_terminating: bool) -> bool:
+    """``ShouldPodBeInEndpoints``: not terminal, has an IP, and (unless asked to include
+    them) not terminating."""
+    if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        return False
+    if not pod_ips(pod):
+        return False
+    return include_terminating or not meta(pod).get("deletionTimestamp")
+
+
+def find_port(pod: Mapping[str, Any], service_port: Mapping[str, Any]) -> int | None:
+    """``FindPort``: a numeric ``targetPort`` as is; a name looked up in the pod's
+    containers (then its sidecar init containers) with the Service port's protocol."""
+    target = service_port.get("targetPort", service_port.get("port"))
+    if isinstance(target, int) and not isinstance(target, bool):
+        return target
+    if isinstance(target, str) and target.isdigit():
+        return int(target)
+    protocol = service_port.get("protocol") or "TCP"
+    spec = pod.get("spec") or {}
+    sidecars = [c for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
+    for container in [*(spec.get("containers") or []), *sidecars]:
+        for port in container.get("ports") or []:
+            if port.get("name") == target and (port.get("protocol") or "TCP") == protocol:
+                return int(port.get("containerPort", 0))
+    return None
+
+
+def should_set_hostname(pod: Mapping[str, Any], svc: Mapping[str, Any]) -> bool:
+    """``ShouldSetHostname``: the pod names a hostname and the Service as its subdomain."""
+    spec = pod.get("spec") or {}
+    return bool(spec.get("hostname")) and spec.get("subdomain") == meta(svc).get("name") \
+        and meta(svc).get("namespace") == meta(pod).get("namespace")
+
+
+def is_headless(svc: Mapping[str, Any]) -> bool:
+    """``!IsServiceIPSet``: clusterIP None or empty."""
+    ip = (svc.get("spec") or {}).get("clusterIP")
+    return ip in (None, "", "None")
+
+
+def selector_of(svc: Mapping[str, Any]) -> dict[str, str] | None:
+    """The Service's selector when the endpoint controllers manage it, else None."""
+    spec = svc.get("spec") or {}
+    if spec.get("type") == "ExternalName":
+        return None
+    selector = spec.get("selector")
+    if not selector:
+        return None  # an empty map is stored as nothing: selector-less
+    return {str(k): str(v) for k, v in selector.items()}
+
+
+def selected_pods(snapshot: Snapshot, svc: Mapping[str, Any], selector: Mapping[str, str]
+                  ) -> list[Obj]:
+    """The Service's pods through the label index (no scan of all pods), in key order."""
+    return snapshot.select("Pod", str(meta(svc).get("namespace", "")), dict(selector))
+
+
+def trigger_time(svc: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> str:
+    """``last-change-trigger-time``: the latest of the Service's creation and the pods'
+    Ready transitions (each pod's creation when it has no Ready condition yet)."""
+    latest = str(meta(svc).get("creationTimestamp") or "")
+    for pod in pods:
+        stamp = str(meta(pod).get("creationTimestamp") or "")
+        for c in (pod.get("status") or {}).get("conditions") or []:
+            if c.get("type") == "Ready" and c.get("lastTransitionTime"):
+                stamp = str(c["lastTransitionTime"])
+        latest = max(latest, stamp)
+    return latest
+
+
+def inputs(snapshot: Snapshot, svc: Mapping[str, Any], selector: Mapping[str, str],
+           own: Any) -> tuple[Any, ...]:
+    """What a Service's sync reads, as the snapshot's own objects: the Service, the label
+    index buckets of its selector's pods, and the controller's own output (``own``).
+    The store replaces a bucket whenever one of its pods is written, so comparing these
+    by identity (no scan of the pods) tells a Service whose pods did not change."""
+    namespace = str(meta(svc).get("namespace", ""))
+    return (svc, tuple(snapshot.with_label("Pod", k, v) for k, v in sorted(selector.items())),
+            snapshot.get("Namespace", "", namespace), own)
+
+
+def same_inputs(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(
+        (len(x) == len(y) and all(p is q for p, q in zip(x, y))) if isinstance(x, tuple)
+        and isinstance(y, tuple) else x is y for x, y in zip(a, b))
+
+
+def merge_diff(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> Obj:
+    """The JSON merge patch turning ``current`` into ``wanted`` (None removes a key)."""
+    patch: Obj = {}
+    for key in set(current) | set(wanted):
+        if key not in wanted:
+            patch[key] = None
+        elif key not in current:
+            patch[key] = wanted[key]
+        elif isinstance(current[key], Mapping) and isinstance(wanted[key], Mapping):
+            inner = merge_diff(current[key], wanted[key])
+            if inner:
+                patch[key] = inner
+        elif current[key] != wanted[key]:
+            patch[key] = wanted[key]
+    return patch
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceMemo:
+    """A Service whose last sync wrote nothing, and what it read then (see
+    :func:`inputs`)."""
+
+    inputs: tuple[Any, ...]
+
+
+# -- the Endpoints object ------------------------------------------------------------------
+
+
+def endpoint_address(pod: Mapping[str, Any], svc: Mapping[str, Any]) -> Obj:
+    """``podToEndpointAddressForService``."""
+    m = meta(pod)
+    address: Obj = {"ip": pod_ips(pod)[0],
+                    "targetRef": {"kind": "Pod", "namespace": m.get("namespace", ""),
+                                  "name": m.get("name", ""), "uid": m.get("uid", "")}}
+    node = (pod.get("spec") or {}).get("nodeName")
+    if node:
+        address["nodeName"] = node
+    if should_set_hostname(pod, svc):
+        address["hostname"] = (pod.get("spec") or {})["hostname"]
+    return address
+
+
+def endpoint_port(service_port: Mapping[str, Any], number: int) -> Obj:
+    port: Obj = {"port": number, "protocol": service_port.get("protocol") or "TCP"}
+    if service_port.get("name"):
+        port["name"] = service_port["name"]
+    if service_port.get("appProtocol"):
+        port["appProtocol"] = service_port["appProtocol"]
+    return port
+
+
+def _port_key(port: Mapping[str, Any]) -> tuple[str, int, str]:
+    return (str(port.get("name", "")), int(port.get("port", 0)), str(port.get("protocol", "")))
+
+
+def _address_key(address: Mapping[str, Any]) -> tuple[str, str]:
+    return (str(address.get("ip", "")), str((address.get("targetRef") or {}).get("uid", "")))
+
+
+def repack(entries: Iterable[tuple[Obj, Obj | None, bool]]) -> list[Obj]:
+    """``RepackSubsets``: (address, port, ready) triples into subsets whose addresses share
+    the same set of ports."""
+    ports_of: dict[tuple[str, str, bool], dict[tuple[str, int, str], Obj]] = {}
+    address_of: dict[tuple[str, str, bool], Obj] = {}
+    for address, port, ready in entries:
+        key = (*_address_key(address), ready)
+        address_of[key] = address
+        found = ports_of.setdefault(key, {})
+        if port is not None:
+            found[_port_key(port)] = port
+    grouped: dict[tuple[tuple[str, int, str], ...], dict[str, list[Obj]]] = {}
+    for key, address in address_of.items():
+        port_set = tuple(sorted(ports_of[key]))
+        bucket = grouped.setdefault(port_set, {"addresses": [], "notReadyAddresses": []})
+        bucket["addresses" if key[2] else "notReadyAddresses"].append(address)
+    subsets = []
+    for port_set in sorted(grouped):
+        bucket = grouped[port_set]
+        subset: Obj = {}
+        for field in ("addresses", "notReadyAddresses"):
+            if bucket[field]:
+                subset[field] = sorted(bucket[field], key=_address_key)
+        sample = next(k for k, a in address_of.items()
+                      if tuple(sorted(ports_of[k])) == port_set)
+        if port_set:
+            subset["ports"] = [ports_of[sample][p] for p in port_set]
+        subsets.append(subset)
+    return subsets
+
+
+def truncate(subsets: list[Obj]) -> tuple[list[Obj], bool]:
+    """``truncateEndpoints``: at most 1,000 addresses; not-ready ones go first, and each
+    subset keeps a share proportional to its size (rounded up)."""
+    total_ready = sum(len(s.get("addresses") or []) for s in subsets)
+    total_not_ready = sum(len(s.get("notReadyAddresses") or []) for s in subsets)
+    if total_ready + total_not_ready <= MAX_CAPACITY:
+        return subsets, False
+    truncate_ready = total_ready > MAX_CAPACITY
+    budget = MAX_CAPACITY if truncate_ready else MAX_CAPACITY - total_ready
+    total = total_ready if truncate_ready else total_not_ready
+    can_be_added = budget
+    out = []
+    for subset in subsets:
+        subset = dict(subset)
+        field = "addresses" if truncate_ready else "notReadyAddresses"
+        in_subset = len(subset.get(field) or [])
+        share = min(math.ceil(in_subset / total * budget) if total else 0, can_be_added)
+        kept = list(subset.get(field) or [])[:share]
+        if kept:
+            subset[field] = kept
+        else:
+            subset.pop(field, None)
+        if truncate_ready:
+            subset.pop("notReadyAddresses", None)
+        can_be_added -= len(kept)
+        out.append(subset)
+    return out, True
+
+
+def desired_subsets(svc: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> list[Obj]:
+    """The subsets ``syncService`` computes before truncation."""
+    spec = svc.get("spec") or {}
+    publish = bool(spec.get("publishNotReadyAddresses"))
+    ports = [p for p in spec.get("ports") or [] if isinstance(p, Mapping)]
+    entries: list[tuple[Obj, Obj | None, bool]] = []
+    for pod in pods:
+        if not should_pod_be_in_endpoints(pod, publish):
+            continue
+        address = endpoint_address(pod, svc)
+        ready = publish or is_pod_ready(pod)
+        if not ports:
+            if is_headless(svc):
+                entries.append((address, None, ready))
+            continue
+        for service_port in ports:
+            number = find_port(pod, service_port)
+            if number is not None:
+                entries.append((address, endpoint_port(service_port, number), ready))
+    return repack(entries)
+
+
+def desired_labels(svc: Mapping[str, Any]) -> dict[str, str]:
+    labels = dict(meta(svc).get("labels") or {})
+    if is_headless(svc):
+        labels[HEADLESS] = ""
+    else:
+        labels.pop(HEADLESS, None)
+    return labels
+
+
+def _without_resource_versions(subsets: Any) -> Any:
+    if isinstance(subsets, list):
+        return [_without_resource_versions(s) for s in subsets]
+    if isinstance(subsets, Mapping):
+        return {k: _without_resource_versions(v) for k, v in subsets.items()
+                if k != "resourceVersion"}
+    return subsets
+
+
+def sync_service(snapshot: Snapshot, svc: Mapping[str, Any], pods: list[Obj]) -> list[Action]:
+    """``syncService``: the write (if any) that makes the Service's Endpoints current."""
+    m = meta(svc)
+    namespace, name = str(m.get("namespace", "")), str(m.get("name", ""))
+    subsets, truncated = truncate(desired_subsets(svc, pods))
+    labels = desired_labels(svc)
+    current = snapshot.get("Endpoints", namespace, name)
+    current_annotations = dict(meta(current).get("annotations") or {}) if current else {}
+    if current is not None:
+        same = (_without_resource_versions(current.get("subsets") or []) == subsets
+                and dict(meta(current).get("labels") or {}) == labels
+                and (OVER_CAPACITY in current_annotations) == truncated)
+        if same:
+            return []
+    annotations = {k: v for k, v in current_annotations.items()
+                   if k not in (LAST_CHANGE_TRIGGER_TIME, OVER_CAPACITY)}
+    stamp = trigger_time(svc, pods)
+    if stamp:
+        annotations[LAST_CHANGE_TRIGGER_TIME] = stamp
+    if truncated:
+        annotations[OVER_CAPACITY] = TRUNCATED
+    wanted_meta: Obj = {k: v for k, v in (("labels", labels), ("annotations", annotations)) if v}
+    if current is None:
+        obj: Obj = {"apiVersion": "v1", "kind": "Endpoints",
+                    "metadata": {"name": name, "namespace": namespace, **wanted_meta}}
+        if subsets:
+            obj["subsets"] = subsets
+        return [Create(obj)]
+    current_meta = {k: v for k, v in (("labels", dict(meta(current).get("labels") or {})),
+                                      ("annotations", current_annotations)) if v}
+    patch = merge_diff({"metadata": current_meta, "subsets": current.get("subsets") or []},
+                       {"metadata": wanted_meta, "subsets": subsets})
+    if not subsets:
+        patch["subsets"] = None
+    return [Patch("Endpoints", namespace, name, patch, uid=str(meta(current).get("uid", "")))]
+
+
+class EndpointsController:
+    """``endpoint-controller`` as a pure component."""
+
+    name = COMPONENT
+    watches = frozenset({"Service", "Pod", "Endpoints", "Namespace"})
+
+    def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
+                  memory: Any = None) -> Outcome:
+        del now, rng  # nothing here waits or draws
+        previous: immutables.Map = memory if isinstance(memory, immutables.Map) \
+            else immutables.Map()
+        actions: list[Action] = []
+        kept = {}
+        services: set[tuple[str, str]] = set()
+        for svc in snapshot.list("Service"):
+            key = (str(meta(svc).get("namespace", "")), str(meta(svc).get("name", "")))
+            services.add(key)
+            selector = selector_of(svc)
+            if selector is None:
+                continue
+            read = inputs(snapshot, svc, selector, snapshot.get("Endpoints", *key))
+            memo = previous.get(key)
+            if memo is not None and same_inputs(memo.inputs, read):
+                kept[key] = memo
+                continue
+            wanted = sync_service(snapshot, svc, selected_pods(snapshot, svc, selector))
+            actions += wanted
+            if not wanted:
+                kept[key] = ServiceMemo(read)
+        for endpoints in snapshot.list("Endpoints"):
+            key = (str(meta(endpoints).get("namespace", "")), str(meta(endpoints).get("name", "")))
+            if key not in services:
+                actions.append(Delete("Endpoints", *key, uid=str(meta(endpoints).get("uid", ""))))
+        return Outcome.of(actions, memory=immutables.Map(kept))
+
+
+__all__ = ["EndpointsController", "find_port", "is_pod_ready", "should_pod_be_in_endpoints"]
