@@ -28,7 +28,7 @@ from reconciler.api.actions import (
 )
 from reconciler.api.errors import StatusError
 from reconciler.apiserver.server import APIServer
-from reconciler.controllers import default_controllers
+from reconciler.controllers import workload_controllers
 from reconciler.store import Snapshot, Store
 
 Obj = dict[str, Any]
@@ -124,7 +124,11 @@ class Sim:
         self.api.bootstrap()
         self.seed = seed
         self.kubelet = kubelet if kubelet is not None else FakeKubelet()
-        self.components = list(components if components is not None else default_controllers())
+        # The fake kubelet registers no Nodes and posts no heartbeats: the node-side
+        # controllers (node lifecycle, taint eviction, pod GC) would see every pod as
+        # orphaned, so only the workload controllers run here.
+        self.components = list(components if components is not None
+                               else workload_controllers())
         self.components.append(self.kubelet)
         self.memory: dict[str, Any] = {}
         self.timers: dict[str, tuple[Timer, ...]] = {}

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.apiserver.server import APIServer
-from reconciler.controllers import default_controllers
+from reconciler.controllers import default_controllers, workload_controllers
 from reconciler.controllers import deployment_util as du
 from reconciler.engine.engine import Engine
 from reconciler.store import Store
@@ -179,7 +179,7 @@ def _engine_run(seed: int) -> tuple[list[str], list[int]]:
     store = Store()
     holder: dict[str, Engine] = {}
     api = APIServer(store, lambda: holder["engine"].now, seed)
-    engine = Engine(store, api, [*default_controllers(), FakeKubelet(ready_after=1)], seed)
+    engine = Engine(store, api, [*workload_controllers(), FakeKubelet(ready_after=1)], seed)
     holder["engine"] = engine
     api.bootstrap()
     api.create(deployment(replicas=4))
@@ -206,7 +206,7 @@ def test_the_engine_carries_out_a_foreground_delete_and_a_namespace_deletion() -
     store = Store()
     holder: dict[str, Engine] = {}
     api = APIServer(store, lambda: holder["engine"].now, 3)
-    engine = Engine(store, api, [*default_controllers(), FakeKubelet(ready_after=1)], 3)
+    engine = Engine(store, api, [*workload_controllers(), FakeKubelet(ready_after=1)], 3)
     holder["engine"] = engine
     api.bootstrap()
     api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
