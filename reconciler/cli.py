@@ -175,8 +175,7 @@ def _print_explanations(cluster: Cluster, ref: str, out: TextIO, err: TextIO, *,
         err.write(f'reconciler: no scheduling decision to explain for pod "{ref}" (no such '
                   "pod, another scheduler's pod, or never tried)\n")
         return False
-    for explanation in found[:1] if latest_only else found:
-        out.write(explanation.render() + "\n")
+    out.writelines(e.render() + "\n" for e in (found[:1] if latest_only else found))
     return True
 
 

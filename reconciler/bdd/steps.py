@@ -25,6 +25,7 @@ from reconciler.bdd import deployment_steps  # noqa: F401 - Deployments, cascadi
 from reconciler.bdd import invariant_steps  # noqa: F401 - laws checked after every step
 from reconciler.bdd import node_steps  # noqa: F401 - node failure, cordon, drain
 from reconciler.bdd import validation_steps  # noqa: F401 - manifest validation
+from reconciler.bdd import scheduling_steps  # noqa: F401 - scheduler configuration, decisions, explanations
 from reconciler.bdd import kubectl_steps  # noqa: F401 - kubectl against reconciler serve
 
 __all__: list[str] = []

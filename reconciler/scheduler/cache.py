@@ -75,11 +75,19 @@ class ClusterSnapshot:
         self._nodes: dict[str, Obj] = {n["metadata"]["name"]: n for n in ordered}
         self._order: tuple[str, ...] = tuple(self._nodes)
         self._infos: dict[str, NodeInfo] = {}
+        # Pods assumed onto a node whose NodeInfo is not built yet: applied when it is.
+        self._pending: dict[str, list[PodInfo]] = {}
         self._images: dict[str, ImageStateSummary] | None = None
         self._pdbs: list[Obj] | None = None
+        self._namespaces: dict[str, Mapping[str, str]] | None = None
         self._nominated: dict[str, dict[str, PodInfo]] = {}
         for pod in nominated:
             self.nominate(pod, pod.nominated_node_name)
+
+    @property
+    def store_snapshot(self) -> Snapshot:
+        """The store snapshot this picture was taken from."""
+        return self._snapshot
 
     # -- the NodeInfo lister -------------------------------------------------------
 
@@ -99,7 +107,37 @@ class ClusterSnapshot:
             pods = (PodInfo.of(p) for p in self._snapshot.pods_on_node(name)
                     if is_counted_on_node(p))
             info = self._infos[name] = NodeInfo(node, pods)
+            for pod in self._pending.pop(name, ()):
+                info.add_pod(pod)
         return info
+
+    def list_all(self) -> list[NodeInfo]:
+        """Every NodeInfo, in the order filtering walks them (builds them all)."""
+        return [info for name in self._order if (info := self.get(name)) is not None]
+
+    def have_pods_with_affinity_list(self) -> list[NodeInfo]:
+        return [n for n in self.list_all() if n.pods_with_affinity]
+
+    def have_pods_with_required_anti_affinity_list(self) -> list[NodeInfo]:
+        return [n for n in self.list_all() if n.pods_with_required_anti_affinity]
+
+    def node_object(self, name: str) -> Obj | None:
+        return self._nodes.get(name)
+
+    def objects(self, kind: str, namespace: str | None = None) -> list[Obj]:
+        """Objects of another kind the plugins read (Services, ReplicaSets ...)."""
+        return self._snapshot.list(kind, namespace)
+
+    def object(self, kind: str, namespace: str, name: str) -> Obj | None:
+        return self._snapshot.get(kind, namespace, name)
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str] | None:
+        """The labels of ``namespace``, ``None`` when no such Namespace exists."""
+        if self._namespaces is None:
+            self._namespaces = {
+                ns["metadata"]["name"]: (ns["metadata"].get("labels") or {})
+                for ns in self._snapshot.list("Namespace")}
+        return self._namespaces.get(namespace)
 
     def image_state(self, image: str) -> ImageStateSummary | None:
         if self._images is None:
@@ -116,12 +154,19 @@ class ClusterSnapshot:
     def assume(self, pod: PodInfo, node: str) -> None:
         """Count ``pod`` on ``node`` for the rest of the reconcile, as the scheduler
         cache does between a cycle's decision and the binding reaching the store."""
-        info = self.get(node)
-        if info is None:
+        if node not in self._nodes:
             raise KeyError(f"cannot assume pod {pod.namespace}/{pod.name} on unknown "
                            f"node {node}")
-        info.add_pod(pod)
-        self.nominate(pod, "")
+        info = self._infos.get(node)
+        if info is None:
+            self._pending.setdefault(node, []).append(pod)
+        else:
+            info.add_pod(pod)
+        if self._nominated:
+            self.nominate(pod, "")
+
+    def has_nominated_pods(self) -> bool:
+        return any(self._nominated.values())
 
     def nominate(self, pod: PodInfo, node: str) -> None:
         """Record (or with ``node=""`` forget) the node preemption nominated the pod for."""

@@ -19,18 +19,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Protocol, runtime_checkable
 
 from reconciler.api.actions import Action
 from reconciler.scheduler import resources
+from reconciler.scheduler.affinity import NO_TERMS, PodAffinityTerms, terms_of
 from reconciler.scheduler.resources import HostPort, ResourceList
 
 Obj = dict[str, Any]
 
 MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
+
+# CycleState key under which the runtime puts the names of the nodes being scored (in
+# score order) before NormalizeScore; upstream's NodeScoreList carries them.
+FEASIBLE_NODE_NAMES_KEY = "FeasibleNodeNames"
 
 # pkg/scheduler/framework/types.go (NoNodeAvailableMsg)
 NO_NODE_AVAILABLE_MSG = "0/{} nodes are available"
@@ -133,7 +138,8 @@ class CycleState:
 @dataclass(frozen=True, slots=True)
 class PodInfo:
     """A pod with what the framework computes once about it (``framework.PodInfo``
-    plus ``calculateResource``): priority, requests, non-zero requests, host ports."""
+    plus ``calculateResource``): priority, requests, non-zero requests, host ports, and
+    its parsed inter-pod (anti-)affinity terms."""
 
     pod: Obj
     uid: str
@@ -143,22 +149,27 @@ class PodInfo:
     requests: Mapping[str, int]  # actual requests: what filtering compares
     non_zero_requests: Mapping[str, int]  # cpu/memory with 100m/200Mi defaults: scoring
     host_ports: tuple[HostPort, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    affinity: PodAffinityTerms = NO_TERMS
+    terminating: bool = False
 
     @staticmethod
     def of(pod: Obj) -> PodInfo:
         meta = pod.get("metadata") or {}
         spec = pod.get("spec") or {}
-        non_zero = resources.pod_requests(pod, resources.NON_ZERO_DEFAULTS)
+        requests, non_zero = resources.pod_requests_both(pod)
         return PodInfo(
             pod=pod,
             uid=meta.get("uid", ""),
             namespace=meta.get("namespace", ""),
             name=meta.get("name", ""),
             priority=int(spec.get("priority") or 0),
-            requests=resources.pod_requests(pod),
-            non_zero_requests={resources.CPU: non_zero.get(resources.CPU, 0),
-                               resources.MEMORY: non_zero.get(resources.MEMORY, 0)},
+            requests=requests,
+            non_zero_requests=non_zero,
             host_ports=resources.pod_host_ports(pod),
+            labels=meta.get("labels") or {},
+            affinity=terms_of(pod),
+            terminating=bool(meta.get("deletionTimestamp")),
         )
 
     @property
@@ -194,6 +205,8 @@ class NodeInfo:
         "node",
         "non_zero_requested",
         "pods",
+        "pods_with_affinity",
+        "pods_with_required_anti_affinity",
         "requested",
         "taints",
         "unschedulable",
@@ -215,6 +228,10 @@ class NodeInfo:
             name: int(image.get("sizeBytes") or 0)
             for image in status.get("images") or () for name in image.get("names") or ()}
         self.pods: list[PodInfo] = []
+        # Upstream keeps these two lists so that InterPodAffinity only walks the pods
+        # that can matter to it.
+        self.pods_with_affinity: list[PodInfo] = []
+        self.pods_with_required_anti_affinity: list[PodInfo] = []
         self.requested: ResourceList = {}
         self.non_zero_requested: ResourceList = {}
         self.used_ports: Counter[HostPort] = Counter()
@@ -223,6 +240,10 @@ class NodeInfo:
 
     def add_pod(self, pod: PodInfo) -> None:
         self.pods.append(pod)
+        if pod.affinity.has_affinity:
+            self.pods_with_affinity.append(pod)
+            if pod.affinity.required_anti_affinity:
+                self.pods_with_required_anti_affinity.append(pod)
         _accumulate(self.requested, pod.requests, 1)
         _accumulate(self.non_zero_requested, pod.non_zero_requests, 1)
         self.used_ports.update(pod.host_ports)
@@ -234,6 +255,11 @@ class NodeInfo:
                 break
         else:
             raise KeyError(f"pod {pod.namespace}/{pod.name} is not on node {self.name}")
+        for members in (self.pods_with_affinity, self.pods_with_required_anti_affinity):
+            for i, existing in enumerate(members):
+                if existing.uid == pod.uid:
+                    del members[i]
+                    break
         _accumulate(self.requested, pod.requests, -1)
         _accumulate(self.non_zero_requested, pod.non_zero_requests, -1)
         self.used_ports.subtract(pod.host_ports)
@@ -245,6 +271,8 @@ class NodeInfo:
                      "images"):
             setattr(out, slot, getattr(self, slot))
         out.pods = list(self.pods)
+        out.pods_with_affinity = list(self.pods_with_affinity)
+        out.pods_with_required_anti_affinity = list(self.pods_with_required_anti_affinity)
         out.requested = dict(self.requested)
         out.non_zero_requested = dict(self.non_zero_requested)
         out.used_ports = Counter(self.used_ports)
@@ -390,10 +418,10 @@ class PreFilterPlugin(Plugin, Protocol):
 
 
 @runtime_checkable
-class PreFilterExtensions(Protocol):
+class PreFilterExtensions(Plugin, Protocol):
     """Keeps a PreFilter plugin's state right when preemption (and nominated pods) add
-    or remove pods on a node copy. None of today's plugins need it; PodTopologySpread
-    and InterPodAffinity will."""
+    or remove pods on a node copy (PodTopologySpread and InterPodAffinity count pods
+    per topology domain in PreFilter)."""
 
     def add_pod(self, state: CycleState, pod: PodInfo, pod_to_add: PodInfo,
                 node: NodeInfo) -> Status | None: ...
@@ -453,7 +481,19 @@ class NodeInfoLister(Protocol):
 
     def get(self, name: str) -> NodeInfo | None: ...
 
+    def list_all(self) -> list[NodeInfo]: ...
+
+    def have_pods_with_affinity_list(self) -> list[NodeInfo]: ...
+
+    def have_pods_with_required_anti_affinity_list(self) -> list[NodeInfo]: ...
+
     def image_state(self, image: str) -> ImageStateSummary | None: ...
+
+    def objects(self, kind: str, namespace: str | None = None) -> list[Obj]: ...
+
+    def object(self, kind: str, namespace: str, name: str) -> Obj | None: ...
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str] | None: ...
 
 
 class Handle(Protocol):

@@ -27,14 +27,46 @@ class PluginConfig:
     args: Mapping[str, Any] | None = None
 
 
+# The extension points a profile's plugins run at, in the order of a cycle, as the
+# configuration spells them.
+PRE_ENQUEUE = "preEnqueue"
+QUEUE_SORT = "queueSort"
+PRE_FILTER = "preFilter"
+FILTER = "filter"
+POST_FILTER = "postFilter"
+PRE_SCORE = "preScore"
+SCORE = "score"
+RESERVE = "reserve"
+PERMIT = "permit"
+PRE_BIND = "preBind"
+BIND = "bind"
+POST_BIND = "postBind"
+EXTENSION_POINTS = (PRE_ENQUEUE, QUEUE_SORT, PRE_FILTER, FILTER, POST_FILTER, PRE_SCORE,
+                    SCORE, RESERVE, PERMIT, PRE_BIND, BIND, POST_BIND)
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """A ``KubeSchedulerProfile``. ``percentage_of_nodes_to_score``: ``None`` uses the
-    global setting, whose default 0 means the adaptive formula."""
+    global setting, whose default 0 means the adaptive formula.
+
+    ``plugins`` are the plugins to instantiate (with their final score weight and args).
+    ``points`` maps each extension point to the names that run there, in order, as the
+    configuration's MultiPoint expansion decided (:mod:`reconciler.scheduler.config`);
+    ``None`` runs every plugin at every point it implements, in ``plugins`` order.
+    """
 
     scheduler_name: str
     plugins: tuple[PluginConfig, ...]
     percentage_of_nodes_to_score: int | None = None
+    points: Mapping[str, tuple[str, ...]] | None = None
+
+    def enabled_at(self, point: str) -> tuple[str, ...] | None:
+        """The plugin names at ``point`` (``None``: not decided by configuration)."""
+        return None if self.points is None else self.points.get(point, ())
+
+    def plugin(self, name: str) -> PluginConfig | None:
+        return next((p for p in self.plugins if p.name == name), None)
 
 
 # The MultiPoint order of the default profile (v1.30-v1.35). SchedulingGates,
@@ -73,7 +105,9 @@ DEFAULT_PROFILE = Profile(
         PluginConfig(names.NODE_AFFINITY, weight=2),
         PluginConfig(names.NODE_PORTS),
         PluginConfig(names.NODE_RESOURCES_FIT, weight=1),
-        # PodTopologySpread (weight 2) and InterPodAffinity (weight 2) go here.
+        PluginConfig(names.VOLUME_RESTRICTIONS),
+        PluginConfig(names.POD_TOPOLOGY_SPREAD, weight=2),
+        PluginConfig(names.INTER_POD_AFFINITY, weight=2),
         PluginConfig(names.DEFAULT_PREEMPTION),
         PluginConfig(names.NODE_RESOURCES_BALANCED_ALLOCATION, weight=1),
         PluginConfig(names.IMAGE_LOCALITY, weight=1),

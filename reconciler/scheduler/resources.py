@@ -109,6 +109,31 @@ def pod_requests(pod: Obj, non_missing: Mapping[str, int] | None = None) -> Reso
     return total
 
 
+def pod_requests_both(pod: Obj) -> tuple[ResourceList, dict[str, int]]:
+    """(actual requests, the cpu/memory scoring sees with the non-zero defaults).
+
+    The common pod (app containers only, every request given) takes one pass; anything
+    else goes through :func:`pod_requests` twice.
+    """
+    spec = pod.get("spec") or {}
+    if spec.get("initContainers") or spec.get("overhead"):
+        non_zero = pod_requests(pod, NON_ZERO_DEFAULTS)
+        return pod_requests(pod), {CPU: non_zero.get(CPU, 0), MEMORY: non_zero.get(MEMORY, 0)}
+    total: ResourceList = {}
+    cpu_defaulted = mem_defaulted = 0
+    for container in spec.get("containers") or ():
+        raw = (container.get("resources") or {}).get("requests") or {}
+        for name, value in raw.items():
+            total[name] = total.get(name, 0) + quantity_value(name, value)
+        if CPU not in raw:
+            cpu_defaulted += DEFAULT_MILLI_CPU_REQUEST
+        if MEMORY not in raw:
+            mem_defaulted += DEFAULT_MEMORY_REQUEST
+    non_zero = {CPU: total.get(CPU, 0) + cpu_defaulted,
+                MEMORY: total.get(MEMORY, 0) + mem_defaulted}
+    return total, non_zero
+
+
 def host_ports(containers: Iterable[Obj]) -> tuple[HostPort, ...]:
     """The ``hostPort``s the containers bind, sanitized as ``HostPortInfo`` does."""
     ports: list[HostPort] = []

@@ -17,6 +17,7 @@ from typing import Any
 
 from reconciler.scheduler.cache import ClusterSnapshot
 from reconciler.scheduler.framework import (
+    FEASIBLE_NODE_NAMES_KEY,
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
     Code,
@@ -36,7 +37,15 @@ from reconciler.scheduler.framework import (
     Status,
     is_success,
 )
-from reconciler.scheduler.profile import Profile
+from reconciler.scheduler.profile import (
+    FILTER,
+    POST_FILTER,
+    PRE_FILTER,
+    PRE_SCORE,
+    SCORE,
+    Profile,
+)
+from reconciler.scheduler.registry import NOT_MODELED
 
 Obj = dict[str, Any]
 
@@ -74,19 +83,28 @@ class Framework:
         self.cluster = cluster
         self.now = now
         self.rng = rng
-        missing = [c.name for c in profile.plugins if c.name not in registry]
+        missing = [c.name for c in profile.plugins
+                   if c.name not in registry and c.name not in NOT_MODELED]
         if missing:
             raise ValueError(f"profile {profile.scheduler_name!r} enables plugins that are "
                              f"not registered: {', '.join(missing)}")
-        plugins = [registry[c.name](c.args, self) for c in profile.plugins]
+        by_name = {c.name: registry[c.name](c.args, self)
+                   for c in profile.plugins if c.name in registry}
         self.weights = {c.name: max(c.weight, 1) for c in profile.plugins}
-        self.pre_filter_plugins = [p for p in plugins if isinstance(p, PreFilterPlugin)]
-        self.filter_plugins = [p for p in plugins if isinstance(p, FilterPlugin)]
-        self.post_filter_plugins = [p for p in plugins if isinstance(p, PostFilterPlugin)]
-        self.pre_score_plugins = [p for p in plugins if isinstance(p, PreScorePlugin)]
-        self.score_plugins = [p for p in plugins if isinstance(p, ScorePlugin)]
+        self.pre_filter_plugins = self._at(by_name, PRE_FILTER, PreFilterPlugin)
+        self.filter_plugins = self._at(by_name, FILTER, FilterPlugin)
+        self.post_filter_plugins = self._at(by_name, POST_FILTER, PostFilterPlugin)
+        self.pre_score_plugins = self._at(by_name, PRE_SCORE, PreScorePlugin)
+        self.score_plugins = self._at(by_name, SCORE, ScorePlugin)
         self.pre_filter_extensions = [p for p in self.pre_filter_plugins
                                       if isinstance(p, PreFilterExtensions)]
+
+    def _at(self, by_name: Mapping[str, Any], point: str, kind: type) -> list[Any]:
+        """The plugins running at ``point``: as configured, or every one implementing it."""
+        names_at = self.profile.enabled_at(point)
+        if names_at is None:
+            return [p for p in by_name.values() if isinstance(p, kind)]
+        return [by_name[n] for n in names_at if n in by_name and isinstance(by_name[n], kind)]
 
     # -- Handle ------------------------------------------------------------------------
 
@@ -159,7 +177,8 @@ class Framework:
                 assert status is not None
                 if not status.is_rejected():
                     status = _as_error(status, f"running {plugin.name!r} filter plugin")
-                return status.with_plugin(plugin.name)
+                rejected: Status = status.with_plugin(plugin.name)
+                return rejected
         return None
 
     def run_filter_plugins_with_nominated_pods(self, state: CycleState, pod: PodInfo,
@@ -254,6 +273,7 @@ class Framework:
                   nodes: Sequence[NodeInfo]) -> ScoreTable:
         """Score, normalize and weight per plugin; plugins that skipped add nothing."""
         per_plugin: list[PluginScores] = []
+        state.write(FEASIBLE_NODE_NAMES_KEY, tuple(n.name for n in nodes))
         for plugin in self.score_plugins:
             if plugin.name in state.skip_score_plugins:
                 continue

@@ -87,6 +87,17 @@ class ScheduleResult:
     fit_error: FitError | None = None
     error: str = ""  # a failure that is not a FitError (no nodes at all)
     post_filter: PostFilterResult | None = None
+    scheduler_name: str = ""  # the profile that ran the cycle
+
+    def rejector_plugins(self) -> frozenset[str]:
+        """The plugins that rejected the pod on some node (``UnschedulablePlugins``):
+        what the queue waits on an event for."""
+        if self.statuses is None:
+            return frozenset()
+        found = {s.plugin for s in self.statuses.explicit().values() if s.plugin}
+        if self.fit_error is not None and self.statuses.absent.plugin:
+            found.add(self.statuses.absent.plugin)
+        return frozenset(found)
 
     @property
     def scheduled(self) -> bool:
@@ -132,6 +143,11 @@ def _score_rows(table: ScoreTable | None
 
 def schedule_pod(fwk: Framework, pod: PodInfo, start: int) -> tuple[ScheduleResult, int]:
     """Run one cycle; returns the result and the next ``nextStartNodeIndex``."""
+    result, start = _schedule_pod(fwk, pod, start)
+    return replace(result, scheduler_name=fwk.profile.scheduler_name), start
+
+
+def _schedule_pod(fwk: Framework, pod: PodInfo, start: int) -> tuple[ScheduleResult, int]:
     if fwk.cluster.num_nodes() == 0:
         return ScheduleResult(pod, error=ERR_NO_NODES_AVAILABLE,
                               post_filter=PostFilterResult("")), start
@@ -223,15 +239,46 @@ def prioritize_nodes(fwk: Framework, state: CycleState, pod: PodInfo,
 
 def select_host(table: ScoreTable, rng: random.Random) -> str:
     """The node with the highest total; ties broken uniformly at random by reservoir
-    sampling (the k-th tied node seen replaces the pick with probability 1/k)."""
+    sampling in score order (the k-th tied node seen replaces the pick with probability
+    1/k), as ``selectHost`` did up to v1.27. (v1.28+ pops a heap of the top scores and
+    samples the same way; Go's global random source cannot be reproduced anyway.)"""
+    return table.nodes[pick_best(table.totals, rng)]
+
+
+def pick_best(totals: Sequence[int], rng: random.Random) -> int:
+    """The reservoir sampling of :func:`select_host`, over a list of totals."""
+    positions: list[int] = []
+    resets: list[bool] = []
     best = -1
-    chosen = ""
-    ties = 0
-    for name, total in zip(table.nodes, table.totals):
-        if total > best:
-            best, chosen, ties = total, name, 1
-        elif total == best:
-            ties += 1
-            if rng.randrange(ties) == 0:
-                chosen = name
+    for i, total in enumerate(totals):
+        if total >= best:
+            positions.append(i)
+            resets.append(total > best)
+            best = total
+    return reservoir(positions, resets, rng)
+
+
+def reservoir(positions: Sequence[int], resets: Sequence[bool], rng: random.Random) -> int:
+    """Run the reservoir over its events, in order: at ``positions[i]`` the running best
+    rises (``resets[i]``: the pick resets there) or is equalled (the k-th tied position
+    replaces the pick when ``randrange(k) == 0``).
+
+    The draw is ``randrange(k)`` spelled out the way CPython computes it
+    (``_randbelow_with_getrandbits``: ``k.bit_length()`` random bits, again while the
+    value is ``>= k``), which saves two Python calls per draw on large ties;
+    ``tests/scheduler/test_schedule_one.py`` checks it draws what ``randrange`` draws.
+    """
+    getrandbits = rng.getrandbits
+    chosen = count = 0
+    for position, reset in zip(positions, resets):
+        if reset:
+            chosen, count = position, 1
+            continue
+        count += 1
+        bits = count.bit_length()
+        drawn = getrandbits(bits)
+        while drawn >= count:
+            drawn = getrandbits(bits)
+        if drawn == 0:
+            chosen = position
     return chosen

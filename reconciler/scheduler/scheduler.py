@@ -17,22 +17,31 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from reconciler.api import clock
 from reconciler.api.actions import Action, Bind, Outcome, Patch, RecordEvent, involved
 from reconciler.scheduler.cache import ClusterSnapshot
 from reconciler.scheduler.conditions import find_condition, update_pod_condition
+from reconciler.scheduler.config import (
+    SchedulerConfiguration,
+    default_configuration,
+)
+from reconciler.scheduler.explain import Explanation, explain_pod
 from reconciler.scheduler.framework import PodInfo
+from reconciler.scheduler.plugins import names
 from reconciler.scheduler.profile import (
     DEFAULT_PROFILE,
     DEFAULT_SCHEDULER_NAME,
+    PRE_ENQUEUE,
     Profile,
 )
 from reconciler.scheduler.queue import ClusterRevisions, SchedulingQueue
 from reconciler.scheduler.registry import REGISTRY
 from reconciler.scheduler.runtime import Framework
 from reconciler.scheduler.schedule_one import ScheduleResult, schedule_pod
+from reconciler.scheduler.session import QueuedPod, Session, run_cycles
 from reconciler.store.snapshot import Snapshot
 from reconciler.store.store import ASSIGNED_PODS
 
@@ -47,89 +56,218 @@ MESSAGE_SCHEDULING_GATED = "Scheduling is blocked due to non-empty scheduling ga
 MESSAGE_SCHEDULED = "Successfully assigned {}/{} to {}"
 # validation.NoteLengthLimit: event messages longer than this are cut (truncateMessage)
 NOTE_LENGTH_LIMIT = 1024
+# How many past reconciles that ran cycles are remembered for explanations.
+DEFAULT_REMEMBERED_RECONCILES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileRecord:
+    """What replaying one reconcile's cycles needs (see
+    :mod:`reconciler.scheduler.explain`): the snapshot it read, the time, the random
+    source's state, where filtering started, and the pods it tried, in order, with
+    their profile. Keeping the snapshot costs little: it shares its maps with the
+    store's later versions."""
+
+    snapshot: Snapshot = field(compare=False, repr=False)
+    revision: int
+    now: float
+    rng_state: Any = field(repr=False)
+    start: int
+    order: tuple[tuple[str, str], ...]  # (pod uid, scheduler name)
+    configuration: SchedulerConfiguration | None = field(default=None, compare=False,
+                                                         repr=False)
+
+    def tried(self, uid: str) -> bool:
+        return any(u == uid for u, _ in self.order)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeGeneration:
+    """A counter that moves only when a Node changes in a way a filter can see: added,
+    removed, or its labels, taints, unschedulable flag or allocatable changed. A
+    kubelet's status write (images, conditions, heartbeat) does not move it, as
+    upstream's queueing hints ignore such updates for every filter."""
+
+    revision: int = -1  # the Node kind revision the digest was taken at
+    digest: int = 0
+    generation: int = 0
+
+    def at(self, snapshot: Snapshot) -> NodeGeneration:
+        revision = snapshot.kind_revision("Node")
+        if revision == self.revision:
+            return self
+        digest = hash(tuple(_node_shape(n) for n in snapshot.list("Node")))
+        generation = self.generation + (1 if digest != self.digest or self.revision < 0 else 0)
+        return NodeGeneration(revision, digest, generation)
+
+
+def _node_shape(node: Obj) -> tuple[object, ...]:
+    meta, spec = node.get("metadata") or {}, node.get("spec") or {}
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    return (meta.get("name"), tuple(sorted((meta.get("labels") or {}).items())),
+            tuple(tuple(sorted((k, str(v)) for k, v in t.items())) for t in spec.get("taints") or ()),
+            bool(spec.get("unschedulable")), tuple(sorted((k, str(v)) for k, v in allocatable.items())))
 
 
 @dataclass(frozen=True, slots=True)
 class SchedulerMemory:
-    """What kube-scheduler keeps in RAM between cycles: the failed pods' back-off state
-    and where the next cycle starts filtering (``nextStartNodeIndex``)."""
+    """What kube-scheduler keeps in RAM between cycles: the failed pods' queue state,
+    where the next cycle starts filtering (``nextStartNodeIndex``), and (for
+    explanations) the last reconciles that ran cycles, newest last."""
 
     queue: SchedulingQueue = field(default_factory=SchedulingQueue)
     next_start_node_index: int = 0
+    history: tuple[ReconcileRecord, ...] = ()
+    nodes: NodeGeneration = field(default_factory=lambda: NodeGeneration())
+
+    def records_for(self, uid: str) -> list[ReconcileRecord]:
+        """The remembered reconciles that tried the pod, newest first."""
+        return [r for r in reversed(self.history) if r.tried(uid)]
 
 
 @dataclass(frozen=True, slots=True)
 class PendingPods:
     """The unbound pods this scheduler is responsible for, sorted out."""
 
-    waiting: tuple[Obj, ...]  # may be scheduled (subject to back-off)
+    waiting: tuple[QueuedPod, ...]  # may be scheduled (subject to back-off)
     gated: tuple[Obj, ...]  # held back by spec.schedulingGates
 
     @staticmethod
-    def collect(snapshot: Snapshot, scheduler_name: str) -> PendingPods:
-        waiting: list[Obj] = []
+    def collect(snapshot: Snapshot, configuration: SchedulerConfiguration) -> PendingPods:
+        """Pods of one of the configuration's profiles; a pod naming a scheduler that no
+        profile has stays Pending, untouched, as in a real cluster."""
+        waiting: list[QueuedPod] = []
         gated: list[Obj] = []
+        profiles = {p.scheduler_name: p for p in configuration.profiles}
         for pod in snapshot.unbound_pods():
             spec = pod.get("spec") or {}
-            if (spec.get("schedulerName") or DEFAULT_SCHEDULER_NAME) != scheduler_name:
+            profile = profiles.get(spec.get("schedulerName") or DEFAULT_SCHEDULER_NAME)
+            if profile is None:
                 continue  # another scheduler's pod
             if (pod.get("metadata") or {}).get("deletionTimestamp"):
                 continue
-            (gated if spec.get("schedulingGates") else waiting).append(pod)
+            if spec.get("schedulingGates") and _gates_enabled(profile):
+                gated.append(pod)
+            else:
+                waiting.append(QueuedPod.of(pod, profile))
         return PendingPods(tuple(waiting), tuple(gated))
 
 
+def _gates_enabled(profile: Profile) -> bool:
+    at = profile.enabled_at(PRE_ENQUEUE)
+    return at is None or names.SCHEDULING_GATES in at
+
+
+def _as_configuration(value: SchedulerConfiguration | Profile | None) -> SchedulerConfiguration:
+    if value is None:
+        return default_configuration()
+    if isinstance(value, Profile):
+        return SchedulerConfiguration((value,),
+                                      value.percentage_of_nodes_to_score or 0)
+    return value
+
+
 class Scheduler:
-    """The default scheduler (one profile)."""
+    """kube-scheduler: every profile of one configuration (by default the default
+    profile, ``default-scheduler``)."""
 
     name = DEFAULT_SCHEDULER_NAME
     watches = frozenset({"Pod", "Node", ASSIGNED_PODS})
 
-    def __init__(self, profile: Profile = DEFAULT_PROFILE,
-                 registry: Mapping[str, Any] = REGISTRY) -> None:
-        self.profile = profile
+    def __init__(self, configuration: SchedulerConfiguration | Profile | None = None,
+                 registry: Mapping[str, Any] = REGISTRY, *, fast: bool = True,
+                 remember: int = DEFAULT_REMEMBERED_RECONCILES) -> None:
+        self.configuration = _as_configuration(configuration)
         self.registry = registry
-        self.name = profile.scheduler_name
+        self.fast = fast
+        self.remember = remember
+
+    @property
+    def profile(self) -> Profile:
+        """The first profile (the only one, unless configured otherwise)."""
+        return self.configuration.profiles[0]
 
     def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
                   memory: Any = None) -> Outcome:
-        state = memory if isinstance(memory, SchedulerMemory) else SchedulerMemory()
-        revisions = ClusterRevisions(snapshot.kind_revision("Node"),
-                                     snapshot.kind_revision(ASSIGNED_PODS))
-        pending = PendingPods.collect(snapshot, self.profile.scheduler_name)
+        state = memory if isinstance(memory, SchedulerMemory) else self.fresh_memory()
+        nodes = state.nodes.at(snapshot)
+        revisions = ClusterRevisions(nodes.generation, snapshot.kind_revision(ASSIGNED_PODS))
+        pending = PendingPods.collect(snapshot, self.configuration)
         actions: list[Action] = [p for p in map(gated_condition_patch, pending.gated) if p]
-        queue = state.queue.retain(_uid(p) for p in pending.waiting)
-        ready = sorted((p for p in pending.waiting if queue.ready(_uid(p), now, revisions)),
-                       key=lambda p: (-_priority(p), snapshot.creation_order(p)))
+        queue = state.queue.retain(q.uid for q in pending.waiting).observe(now, revisions)
+        ready = queue_order(snapshot, queue, [q for q in pending.waiting
+                                              if queue.ready(q.uid, now)])
         start = state.next_start_node_index
+        history = state.history
         if ready:
-            fwk = build_framework(self.profile, self.registry, snapshot, pending.waiting,
-                                  now, rng)
-            for pod in ready:
-                info = PodInfo.of(pod)
-                result, start = schedule_pod(fwk, info, start)
-                actions.extend(self._handle(fwk, result, now))
-                queue = (queue.forget(info.uid) if result.scheduled
-                         else queue.record_failure(info.uid, now, revisions))
-        timers = queue.retry_timers(now, revisions).timers()
-        return Outcome(tuple(actions), timers, SchedulerMemory(queue, start))
+            record = ReconcileRecord(snapshot, snapshot.revision, now, rng.getstate(), start,
+                                     tuple((q.uid, q.profile.scheduler_name) for q in ready),
+                                     self.configuration)
+            session = Session(self.configuration, self.registry, snapshot,
+                              (q.pod for q in pending.waiting), now, rng, fast=self.fast)
+            failures: list[tuple[str, frozenset[str]]] = []
 
-    def _handle(self, fwk: Framework, result: ScheduleResult, now: float) -> list[Action]:
-        pod = result.pod
-        if result.scheduled:
-            fwk.cluster.assume(pod, result.suggested_host)
-            return bind_actions(pod, result.suggested_host, self.profile.scheduler_name)
-        nominated = result.post_filter.nominated_node_name if result.post_filter else None
-        if nominated is not None:
-            # Later pods of this reconcile must leave room for it (AddNominatedPod).
-            fwk.add_nominated_pod(pod, nominated)
-        return failure_actions(result, now, self.profile.scheduler_name)
+            def observe(info: PodInfo, result: ScheduleResult, fwk: Framework | None) -> None:
+                actions.extend(result_actions(result, now))
+                if not result.scheduled:
+                    failures.append((info.uid, result.rejector_plugins()))
+
+            start = run_cycles(session, ready, start, observe=observe)
+            failed = dict(failures)
+            for item in ready:
+                queue = (queue.record_failure(item.uid, now, revisions, failed[item.uid])
+                         if item.uid in failed else queue.forget(item.uid))
+            history = (*history, record)[-self.remember:] if self.remember > 0 else ()
+        timers = queue.retry_timers(now).timers()
+        return Outcome(tuple(actions), timers, SchedulerMemory(queue, start, history, nodes))
+
+    def explanations(self, memory: Any, uid: str) -> list[Explanation]:
+        """Every remembered decision about the pod with ``uid``, newest first (see
+        :mod:`reconciler.scheduler.explain`)."""
+        return explain_pod(self, memory, uid)
+
+    def explain(self, memory: Any, uid: str) -> Explanation | None:
+        """The latest remembered decision about the pod, explained node by node."""
+        found = self.explanations(memory, uid)
+        return found[0] if found else None
+
+    def fresh_memory(self) -> SchedulerMemory:
+        return SchedulerMemory(SchedulingQueue(
+            initial_backoff=self.configuration.pod_initial_backoff_seconds,
+            max_backoff=self.configuration.pod_max_backoff_seconds))
+
+
+@lru_cache(maxsize=65536)
+def _created_seconds(stamp: str) -> float:
+    return clock.parse(stamp) if stamp else 0.0
+
+
+def queue_order(snapshot: Snapshot, queue: SchedulingQueue,
+                pods: list[QueuedPod]) -> list[QueuedPod]:
+    """PrioritySort: higher priority first, then the earlier time the pod entered the
+    queue (created, or last failed), then creation order."""
+    def key(item: QueuedPod) -> tuple[int, float, int]:
+        queued = queue.queued_at(item.uid)
+        if queued is None:
+            queued = _created_seconds(str((item.pod.get("metadata") or {})
+                                          .get("creationTimestamp") or ""))
+        return (-_priority(item.pod), queued, snapshot.creation_order(item.pod))
+
+    return sorted(pods, key=key)
+
+
+def result_actions(result: ScheduleResult, now: float) -> list[Action]:
+    """The writes one cycle's result asks for: bind, or the failure's."""
+    component = result.scheduler_name or DEFAULT_SCHEDULER_NAME
+    if result.scheduled:
+        return bind_actions(result.pod, result.suggested_host, component)
+    return failure_actions(result, now, component)
 
 
 def build_framework(profile: Profile, registry: Mapping[str, Any], snapshot: Snapshot,
                     waiting: Iterable[Obj], now: float, rng: random.Random) -> Framework:
-    """The framework for one reconcile, over a fresh cluster snapshot that knows the
-    waiting pods preemption nominated to nodes."""
+    """A framework for one profile over a fresh cluster snapshot that knows the waiting
+    pods preemption nominated to nodes (tests and one-off cycles)."""
     nominated = (PodInfo.of(p) for p in waiting
                  if (p.get("status") or {}).get("nominatedNodeName"))
     return Framework(profile, registry, ClusterSnapshot(snapshot, nominated), now=now,
@@ -206,10 +344,6 @@ def truncate_message(message: str) -> str:
     return encoded[:NOTE_LENGTH_LIMIT - len(suffix)].decode(errors="ignore") + suffix
 
 
-def _uid(pod: Obj) -> str:
-    return str((pod.get("metadata") or {}).get("uid", ""))
-
-
 def _priority(pod: Obj) -> int:
     return int((pod.get("spec") or {}).get("priority") or 0)
 
@@ -218,13 +352,15 @@ def explain(snapshot: Snapshot, pod: Obj, *, now: float = 0.0,
             rng: random.Random | None = None, memory: Any = None,
             profile: Profile = DEFAULT_PROFILE,
             registry: Mapping[str, Any] = REGISTRY) -> ScheduleResult:
-    """One scheduling cycle for ``pod`` against ``snapshot``, for explaining a decision:
-    the returned result holds every node's filter verdict and score breakdown (see
-    :meth:`ScheduleResult.node_results`). Nothing is written, no back-off is checked."""
+    """One scheduling cycle for ``pod`` against ``snapshot`` on the reference path: the
+    returned result holds every node's filter verdict and score breakdown (see
+    :meth:`ScheduleResult.node_results`). Nothing is written, no back-off is checked.
+    To explain a decision the scheduler actually made, see
+    :func:`reconciler.scheduler.explain.explain_pod`."""
     state = memory if isinstance(memory, SchedulerMemory) else SchedulerMemory()
-    waiting = PendingPods.collect(snapshot, profile.scheduler_name).waiting
-    fwk = build_framework(profile, registry, snapshot, waiting, now,
-                          rng or random.Random(0))
+    config = _as_configuration(profile)
+    waiting = [q.pod for q in PendingPods.collect(snapshot, config).waiting]
+    fwk = build_framework(profile, registry, snapshot, waiting, now, rng or random.Random(0))
     result, _ = schedule_pod(fwk, PodInfo.of(pod), state.next_start_node_index)
     return result
 

@@ -134,3 +134,26 @@ def test_the_explain_function_runs_a_cycle_without_writing_anything() -> None:
     result = explain(snapshot(*objects), objects[-1], rng=random.Random(3))
     assert result.suggested_host in {"a", "b"}
     assert result.post_filter is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_block_drawn_reservoir_makes_randranges_draws(seed: int) -> None:
+    import random as _random
+
+    from reconciler.scheduler.schedule_one import pick_best
+
+    rng = _random.Random(seed)
+    totals = [rng.choice([5, 7, 7, 7]) for _ in range(300)]
+    mine, theirs = _random.Random(seed * 31), _random.Random(seed * 31)
+    chosen = pick_best(totals, mine)
+    # The reservoir written with randrange, as selectHost's loop reads upstream:
+    best, expected, ties = -1, 0, 0
+    for i, total in enumerate(totals):
+        if total > best:
+            best, expected, ties = total, i, 1
+        elif total == best:
+            ties += 1
+            if theirs.randrange(ties) == 0:
+                expected = i
+    assert chosen == expected
+    assert mine.getstate() == theirs.getstate()

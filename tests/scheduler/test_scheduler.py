@@ -100,3 +100,35 @@ def test_a_new_message_keeps_the_transition_time_and_other_conditions() -> None:
 def test_the_failure_event_comes_before_the_status_patch() -> None:
     outcome = reconcile(node("a", cpu="1"), pod("p", "2"))
     assert [type(a) for a in outcome.actions] == [RecordEvent, Patch]
+
+
+PROFILES = """
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: default-scheduler
+- schedulerName: packer
+  plugins:
+    score:
+      disabled: [{name: NodeResourcesBalancedAllocation}]
+  pluginConfig:
+  - name: NodeResourcesFit
+    args: {scoringStrategy: {type: MostAllocated}}
+"""
+
+
+def test_each_pod_uses_the_profile_its_scheduler_name_selects() -> None:
+    import random as _random
+
+    from reconciler.scheduler.config import parse
+
+    objects = (node("busy"), node("idle"), pod("x", "2", node_name="busy"),
+               pod("spread", "1"), pod("packed", "1", scheduler_name="packer"),
+               pod("stranger", "1", scheduler_name="someone-else"))
+    outcome = Scheduler(parse(PROFILES)).reconcile(snapshot(*objects), 0.0,
+                                                   _random.Random(0))
+    binds = {a.name: a.node for a in outcome.actions if isinstance(a, Bind)}
+    assert binds == {"spread": "idle", "packed": "busy"}
+    events = {(a.involved["name"], a.component) for a in outcome.actions
+              if isinstance(a, RecordEvent)}
+    assert events == {("spread", "default-scheduler"), ("packed", "packer")}

@@ -5,6 +5,7 @@ Mirrors ``pkg/scheduler/framework/plugins/helper/normalize_score.go``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from reconciler.scheduler.framework import MAX_NODE_SCORE
@@ -22,3 +23,11 @@ def default_normalize_score(scores: Sequence[int], *, reverse: bool,
         return [max_priority if reverse else 0 for _ in scores]
     scaled = [max_priority * score // highest for score in scores]
     return [max_priority - s for s in scaled] if reverse else scaled
+
+
+def go_round(value: float) -> int:
+    """Go's ``math.Round``: halves away from zero (Python's ``round`` goes to even)."""
+    truncated = math.trunc(value)
+    if abs(value - truncated) >= 0.5:
+        truncated += 1 if value > 0 else -1
+    return int(truncated)

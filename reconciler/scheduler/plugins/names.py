@@ -11,6 +11,11 @@ PRIORITY_SORT = "PrioritySort"
 DEFAULT_BINDER = "DefaultBinder"
 DEFAULT_PREEMPTION = "DefaultPreemption"
 DYNAMIC_RESOURCES = "DynamicResources"
+# Removed in v1.31 (CSI migration made NodeVolumeLimits cover them); still accepted here
+# so that older configurations load.
+EBS_LIMITS = "EBSLimits"
+GCE_PD_LIMITS = "GCEPDLimits"
+AZURE_DISK_LIMITS = "AzureDiskLimits"
 IMAGE_LOCALITY = "ImageLocality"
 INTER_POD_AFFINITY = "InterPodAffinity"
 NODE_AFFINITY = "NodeAffinity"

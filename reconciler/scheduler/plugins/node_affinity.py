@@ -2,8 +2,10 @@
 node; preferred node affinity terms add their weights to the node's score.
 
 Mirrors ``pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go`` (the matching
-itself is ``reconciler.api.selectors``, as upstream's lives in component-helpers).
-Profile-level ``addedAffinity`` (NodeAffinityArgs) is not supported.
+itself is ``reconciler.api.selectors``, as upstream's lives in component-helpers),
+including the profile-level ``addedAffinity`` of NodeAffinityArgs: its required terms
+are enforced on every pod of the profile (``errReasonEnforced``) and its preferred terms
+add to every node's score.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from reconciler.api.selectors import (
     EVERYTHING,
     Selector,
     from_map,
+    node_selector_matches,
     node_selector_term_matches,
 )
 from reconciler.scheduler.framework import (
@@ -40,7 +43,7 @@ NAME = names.NODE_AFFINITY
 
 # node_affinity.go (ErrReasonPod), unchanged v1.20-v1.35
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
-# node_affinity.go (errReasonEnforced): profile-level addedAffinity, unused here
+# node_affinity.go (errReasonEnforced): the profile's addedAffinity rejects the node
 ERR_REASON_ENFORCED = "node(s) didn't match scheduler-enforced node affinity"
 # node_affinity.go (errReasonConflict): every term pins metadata.name to disjoint sets
 ERR_REASON_CONFLICT = "pod affinity terms conflict"
@@ -69,11 +72,31 @@ class RequiredNodeAffinity:
                                     terms)
 
     def match(self, node: NodeInfo) -> bool:
-        if not self.selector.matches(node.labels):
+        return self.match_node(node.labels, node.node)
+
+    def match_node(self, labels: Mapping[str, str], node: Mapping[str, Any]) -> bool:
+        if not self.selector.matches(labels):
             return False
         if self.terms is None:
             return True
-        return any(node_selector_term_matches(term, node.node) for term in self.terms)
+        return any(node_selector_term_matches(term, node) for term in self.terms)
+
+    def key(self) -> tuple[object, ...]:
+        """A hashable identity: equal keys admit the same nodes."""
+        return (self.selector.requirements, None if self.terms is None else _freeze(self.terms))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def freeze(value: Any) -> Any:
+    """A hashable copy of a JSON-shaped value (dict keys sorted), for caching by shape."""
+    return _freeze(value)
 
 
 def _node_affinity(pod: PodInfo) -> Mapping[str, Any]:
@@ -105,13 +128,32 @@ def preferred_score(terms: Sequence[Term], node: NodeInfo) -> int:
                                                                     node.node))
 
 
+@dataclass(frozen=True, slots=True)
+class AddedAffinity:
+    """NodeAffinityArgs.addedAffinity: required terms every node must match (``None``:
+    none) and preferred terms that add to every node's score."""
+
+    required: Mapping[str, Any] | None = None
+    preferred: tuple[Term, ...] = ()
+
+    def match(self, node: Mapping[str, Any]) -> bool:
+        return self.required is None or node_selector_matches(self.required, node)
+
+
+NO_ADDED_AFFINITY = AddedAffinity()
+
+
 class NodeAffinity:
     name = NAME
+
+    def __init__(self, added: AddedAffinity = NO_ADDED_AFFINITY) -> None:
+        self.added = added
 
     def pre_filter(self, state: CycleState, pod: PodInfo
                    ) -> tuple[PreFilterResult | None, Status | None]:
         required = _node_affinity(pod).get("requiredDuringSchedulingIgnoredDuringExecution")
-        if required is None and pod.spec.get("nodeSelector") is None:
+        if (required is None and self.added.required is None
+                and pod.spec.get("nodeSelector") is None):
             return None, Status(Code.Skip)
         state.write(_PRE_FILTER_STATE_KEY, RequiredNodeAffinity.of(pod))
         terms = (required or {}).get("nodeSelectorTerms") or ()
@@ -125,6 +167,8 @@ class NodeAffinity:
         return PreFilterResult(node_names), None
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+        if not self.added.match(node.node):
+            return Status.new(Code.UnschedulableAndUnresolvable, ERR_REASON_ENFORCED)
         required: RequiredNodeAffinity = state.read(_PRE_FILTER_STATE_KEY)
         if required.match(node):
             return None
@@ -133,24 +177,29 @@ class NodeAffinity:
     def pre_score(self, state: CycleState, pod: PodInfo,
                   nodes: Sequence[NodeInfo]) -> Status | None:
         preferred = _node_affinity(pod).get("preferredDuringSchedulingIgnoredDuringExecution")
-        if preferred is None:
+        if preferred is None and not self.added.preferred:
             return Status(Code.Skip)
-        state.write(_PRE_SCORE_STATE_KEY, tuple(preferred))
+        state.write(_PRE_SCORE_STATE_KEY, tuple(preferred or ()))
         return None
 
     def score(self, state: CycleState, pod: PodInfo,
               node: NodeInfo) -> tuple[int, Status | None]:
-        return preferred_score(state.read(_PRE_SCORE_STATE_KEY), node), None
+        own = preferred_score(state.read(_PRE_SCORE_STATE_KEY), node)
+        return preferred_score(self.added.preferred, node) + own, None
 
     def normalize_score(self, state: CycleState, pod: PodInfo,
                         scores: Sequence[int]) -> list[int]:
         return default_normalize_score(scores, reverse=False)
 
 
+def added_affinity(args: PluginArgs | None) -> AddedAffinity:
+    raw = (args or {}).get("addedAffinity") or {}
+    return AddedAffinity(raw.get("requiredDuringSchedulingIgnoredDuringExecution"),
+                         tuple(raw.get("preferredDuringSchedulingIgnoredDuringExecution") or ()))
+
+
 def new(args: PluginArgs | None, handle: Handle) -> NodeAffinity:
-    if args and args.get("addedAffinity"):
-        raise ValueError(f"{NAME}: addedAffinity is not supported by this simulator")
-    return NodeAffinity()
+    return NodeAffinity(added_affinity(args))
 
 
 _pre_filter: PreFilterPlugin = NodeAffinity()

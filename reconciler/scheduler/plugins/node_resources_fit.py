@@ -2,14 +2,16 @@
 among feasible nodes, LeastAllocated prefers the emptier ones.
 
 Mirrors ``pkg/scheduler/framework/plugins/noderesources/fit.go`` (filter, ``Fits``),
-``least_allocated.go`` and ``most_allocated.go`` (scoring strategies).
-RequestedToCapacityRatio and ignoredResources are not supported.
+``least_allocated.go``, ``most_allocated.go`` and ``requested_to_capacity_ratio.go``
+(scoring strategies, each with per-resource weights). ignoredResources and
+ignoredResourceGroups are not supported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.scheduler.framework import (
     MAX_NODE_SCORE,
@@ -27,6 +29,7 @@ from reconciler.scheduler.framework import (
     Status,
 )
 from reconciler.scheduler.plugins import names
+from reconciler.scheduler.plugins.helper import go_round
 from reconciler.scheduler.plugins.resource_allocation import (
     DEFAULT_RESOURCES,
     ResourceSpec,
@@ -52,6 +55,12 @@ REASON_INSUFFICIENT = "Insufficient {}"
 
 LEAST_ALLOCATED = "LeastAllocated"
 MOST_ALLOCATED = "MostAllocated"
+REQUESTED_TO_CAPACITY_RATIO = "RequestedToCapacityRatio"
+STRATEGIES = (LEAST_ALLOCATED, MOST_ALLOCATED, REQUESTED_TO_CAPACITY_RATIO)
+
+# config.MaxCustomPriorityScore: shape scores are 0..10, scaled to 0..100
+MAX_CUSTOM_PRIORITY_SCORE = 10
+MAX_UTILIZATION = 100
 
 _PRE_FILTER_STATE_KEY = "PreFilter" + NAME
 _PRE_SCORE_STATE_KEY = "PreScore" + NAME
@@ -123,12 +132,80 @@ def weighted_scorer(specs: Sequence[ResourceSpec], *, most: bool = False) -> Sco
     return scorer
 
 
+ShapePoint = tuple[int, int]  # (utilization 0..100, score 0..100 after scaling)
+
+
+def broken_linear(shape: Sequence[ShapePoint], p: int) -> int:
+    """``helper.BuildBrokenLinearFunction``: the piecewise-linear interpolation, with
+    Go's integer division (truncating towards zero on falling segments)."""
+    for i, (utilization, score) in enumerate(shape):
+        if p <= utilization:
+            if i == 0:
+                return score
+            u0, s0 = shape[i - 1]
+            return s0 + _go_div((score - s0) * (p - u0), utilization - u0)
+    return shape[-1][1]
+
+
+def _go_div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def scaled_utilization(requested: int, capacity: int) -> int:
+    """``requested * 100 / capacity`` with requested clamped to [0, capacity]."""
+    if capacity <= 0 or requested <= 0:
+        return 0
+    if requested >= capacity:
+        return MAX_UTILIZATION
+    return requested * MAX_UTILIZATION // capacity
+
+
+
+def requested_to_capacity_ratio_scorer(specs: Sequence[ResourceSpec],
+                                       shape: Sequence[ShapePoint]) -> Scorer:
+    """Each resource's utilization through the shape; the weighted average over the
+    resources scoring above 0, rounded (``buildRequestedToCapacityRatioScorerFunction``)."""
+
+    def resource_score(requested: int, capacity: int) -> int:
+        if capacity == 0 or requested > capacity:
+            return broken_linear(shape, MAX_UTILIZATION)
+        return broken_linear(shape, scaled_utilization(requested, capacity))
+
+    def scorer(requested: Sequence[int], allocatable: Sequence[int]) -> int:
+        total = weights = 0
+        for i, spec in enumerate(specs):
+            if allocatable[i] == 0:
+                continue
+            score = resource_score(requested[i], allocatable[i])
+            if score > 0:
+                total += score * spec.weight
+                weights += spec.weight
+        if weights == 0:
+            return 0
+        return go_round(float(total) / float(weights))
+
+    return scorer
+
+
+def shape_points(raw: Sequence[Mapping[str, Any]]) -> tuple[ShapePoint, ...]:
+    """The configured shape, scores scaled from 0..10 to 0..100."""
+    scale = MAX_NODE_SCORE // MAX_CUSTOM_PRIORITY_SCORE
+    return tuple((int(p.get("utilization", 0)), int(p.get("score", 0)) * scale) for p in raw)
+
+
 class Fit:
     name = NAME
 
-    def __init__(self, specs: Sequence[ResourceSpec], strategy: str) -> None:
+    def __init__(self, specs: Sequence[ResourceSpec], strategy: str,
+                 shape: Sequence[ShapePoint] = ()) -> None:
         self.specs = tuple(specs)
-        self.scorer = weighted_scorer(self.specs, most=strategy == MOST_ALLOCATED)
+        self.strategy = strategy
+        self.shape = tuple(shape)
+        if strategy == REQUESTED_TO_CAPACITY_RATIO:
+            self.scorer = requested_to_capacity_ratio_scorer(self.specs, self.shape)
+        else:
+            self.scorer = weighted_scorer(self.specs, most=strategy == MOST_ALLOCATED)
 
     def pre_filter(self, state: CycleState, pod: PodInfo
                    ) -> tuple[PreFilterResult | None, Status | None]:
@@ -156,10 +233,13 @@ class Fit:
 def new(args: PluginArgs | None, handle: Handle) -> Fit:
     strategy = dict((args or {}).get("scoringStrategy") or {})
     kind = str(strategy.get("type") or LEAST_ALLOCATED)
-    if kind not in (LEAST_ALLOCATED, MOST_ALLOCATED):
+    if kind not in STRATEGIES:
         raise ValueError(f"{NAME}: scoring strategy {kind!r} is not supported; "
-                         f"use {LEAST_ALLOCATED} or {MOST_ALLOCATED}")
-    return Fit(resource_specs(strategy.get("resources")), kind)
+                         f"use one of {', '.join(STRATEGIES)}")
+    shape = shape_points(((strategy.get("requestedToCapacityRatio") or {}).get("shape")) or ())
+    if kind == REQUESTED_TO_CAPACITY_RATIO and not shape:
+        raise ValueError(f"{NAME}: {REQUESTED_TO_CAPACITY_RATIO} needs a shape")
+    return Fit(resource_specs(strategy.get("resources")), kind, shape)
 
 
 _pre_filter: PreFilterPlugin = Fit(DEFAULT_RESOURCES, LEAST_ALLOCATED)

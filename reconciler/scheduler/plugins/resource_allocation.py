@@ -35,7 +35,8 @@ Scorer = Callable[[Sequence[int], Sequence[int]], int]
 def resource_specs(raw: Sequence[Mapping[str, object]] | None) -> tuple[ResourceSpec, ...]:
     if not raw:
         return DEFAULT_RESOURCES
-    return tuple(ResourceSpec(str(r["name"]), int(str(r.get("weight", 1)))) for r in raw)
+    # A weight left out or 0 means 1 (SetDefaults_NodeResourcesFitArgs).
+    return tuple(ResourceSpec(str(r["name"]), int(str(r.get("weight") or 1))) for r in raw)
 
 
 def pod_request_list(pod: PodInfo, specs: Sequence[ResourceSpec], *,

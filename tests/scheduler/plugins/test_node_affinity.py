@@ -105,3 +105,28 @@ def test_preferred_terms_score_their_weights_scaled_to_the_best_node() -> None:
 def test_a_pod_without_preferred_terms_skips_scoring() -> None:
     status = new(None, None).pre_score(new_state(), pod_info(pod("p")), [])  # type: ignore[arg-type]
     assert status is not None and status.code is Code.Skip
+
+
+def test_added_affinity_is_enforced_with_its_own_reason() -> None:
+    from reconciler.scheduler.framework import CycleState, PodInfo
+    from reconciler.scheduler.plugins.node_affinity import (
+        ERR_REASON_ENFORCED,
+        NodeAffinity,
+        added_affinity,
+    )
+
+    plugin = NodeAffinity(added_affinity({"addedAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["x"]}]}]},
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 7, "preference": {"matchExpressions": [
+                {"key": "disk", "operator": "Exists"}]}}]}}))
+    state = CycleState()
+    info = PodInfo.of(pod("p"))
+    _, status = plugin.pre_filter(state, info)
+    assert status is None  # not skipped: the added affinity applies to every pod
+    rejected = plugin.filter(state, info, node_info(node("n", labels={"pool": "y"})))
+    assert rejected is not None and rejected.reasons == (ERR_REASON_ENFORCED,)
+    assert plugin.filter(state, info, node_info(node("n", labels={"pool": "x"}))) is None
+    assert plugin.pre_score(state, info, []) is None
+    assert plugin.score(state, info, node_info(node("n", labels={"disk": "ssd"})))[0] == 7

@@ -113,6 +113,33 @@ def test_most_allocated_prefers_the_fuller_node() -> None:
     assert most.score(state, incoming, node_info(node("n")))[0] == 25
 
 
-def test_requested_to_capacity_ratio_is_refused_with_a_reason() -> None:
-    with pytest.raises(ValueError, match="RequestedToCapacityRatio.*not supported"):
-        new({"scoringStrategy": {"type": "RequestedToCapacityRatio"}}, None)  # type: ignore[arg-type]
+def test_requested_to_capacity_ratio_needs_a_shape() -> None:
+    with pytest.raises(ValueError, match="RequestedToCapacityRatio needs a shape"):
+        new({"scoringStrategy": {"type": "RequestedToCapacityRatio"}},
+            None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("shape", "utilization", "expected"), [
+    pytest.param([(0, 0), (100, 100)], 63, 63, id="a straight line"),
+    pytest.param([(0, 100), (100, 0)], 63, 37, id="falling: 100 - 63"),
+    pytest.param([(0, 100), (30, 0)], 7, 77, id="falling segments truncate towards zero"),
+    pytest.param([(20, 50), (80, 90)], 10, 50, id="below the first point: its score"),
+    pytest.param([(20, 50), (80, 90)], 95, 90, id="above the last point: its score"),
+])
+def test_broken_linear(shape: list[tuple[int, int]], utilization: int, expected: int) -> None:
+    from reconciler.scheduler.plugins.node_resources_fit import broken_linear
+
+    assert broken_linear(shape, utilization) == expected
+
+
+def test_requested_to_capacity_ratio_weights_resources_scoring_above_zero() -> None:
+    from reconciler.scheduler.plugins.node_resources_fit import (
+        requested_to_capacity_ratio_scorer,
+    )
+    from reconciler.scheduler.plugins.resource_allocation import ResourceSpec
+
+    scorer = requested_to_capacity_ratio_scorer(
+        [ResourceSpec("cpu", 2), ResourceSpec("memory", 1)], [(0, 0), (100, 100)])
+    assert scorer([3000, 5120], [4000, 8092]) == 71  # (75*2 + 63) / 3
+    assert scorer([1000, 1024], [4000, 8092]) == 21  # (25*2 + 12) / 3 = 20.67
+    assert scorer([0, 1024], [4000, 8092]) == 12  # cpu scores 0: left out
