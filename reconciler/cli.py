@@ -21,18 +21,19 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 
 from reconciler.api import kinds
 from reconciler.api.errors import ReconcilerError
-from reconciler.engine.engine import RunResult
-from reconciler.harness.cluster import Cluster
 from reconciler.harness.manifests import ManifestError, load
-from reconciler.harness.report import summary
 from reconciler.serve import command as serve_command
 from reconciler.validation import command as validate_command
+
+if TYPE_CHECKING:
+    from reconciler.engine.engine import RunResult
+    from reconciler.harness.cluster import Cluster
 
 EXIT_CONVERGED, EXIT_NOT_CONVERGED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -105,6 +106,10 @@ def _objects_for_output(cluster: Cluster) -> dict[str, Any]:
 
 def simulate(args: argparse.Namespace, out: TextIO, err: TextIO, *,
              explain_out: TextIO | None = None) -> int:
+    # The simulator is imported here, not at the top: `reconciler validate` must start fast.
+    from reconciler.harness.cluster import Cluster
+    from reconciler.harness.report import summary
+
     if args.nodes is not None and args.nodes < 0:
         err.write("reconciler: --nodes must be >= 0\n")
         return EXIT_BAD_INPUT
@@ -120,22 +125,27 @@ def simulate(args: argparse.Namespace, out: TextIO, err: TextIO, *,
         if args.scheduler_config:
             cluster.set_scheduler_config(Path(args.scheduler_config))
         cluster.add_nodes(nodes, cpu=args.node_cpu, memory=args.node_memory)
-        cluster.apply_manifests(loaded)
+        # The nodes join first, as in a real cluster where kubelets have registered
+        # before anyone applies a workload; the boot steps stay in the trace.
+        cluster.apply_manifests([m for m in loaded if m.obj["kind"] == "Node"])
+        boot = cluster.run_until_converged(args.max_steps)
+        cluster.apply_manifests([m for m in loaded if m.obj["kind"] != "Node"])
     except ManifestError as exc:
         err.write(f"reconciler: {exc}\n")
         return EXIT_BAD_INPUT
     except ReconcilerError as exc:
         err.write(f"reconciler: {exc}\n")
         return EXIT_BAD_INPUT
-    result = cluster.run_until_converged(args.max_steps)
+    result = cluster.run_until_converged(max(args.max_steps - boot.steps, 0))
+    from reconciler.engine.engine import RunResult
+    result = RunResult(result.converged, boot.steps + result.steps, result.time, result.reason)
     if then_loaded and result.converged:
         result = _then(cluster, then_loaded, result, args.max_steps, err)
         if result is None:
             return EXIT_BAD_INPUT
     if args.trace:
         with open(args.trace, "w", encoding="utf-8") as fh:
-            for line in cluster.trace_lines():
-                fh.write(line + "\n")
+            fh.writelines(line + "\n" for line in cluster.trace_lines())
     if args.output == "json":
         out.write(json.dumps(_objects_for_output(cluster), indent=2, sort_keys=True) + "\n")
     elif args.output == "yaml":
@@ -163,6 +173,8 @@ def _then(cluster: Cluster, loaded: list[Any], first: RunResult, max_steps: int,
         err.write(f"reconciler: {exc}\n")
         return None
     second = cluster.run_until_converged(max_steps)
+    from reconciler.engine.engine import RunResult
+
     return RunResult(second.converged, first.steps + second.steps, second.time, second.reason)
 
 
