@@ -438,7 +438,13 @@ def _check_depth_iteratively(text: str) -> None:
                                       event.start_mark.line + 1, document)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        # libyaml 0.2.6 (PyYAML 6.0.4 wheels) stops at 1,000 levels itself, possibly before
+        # its parser hands us the 201st start event: that is the same refusal.
+        if "nesting depth" in str(exc):
+            mark = getattr(exc, "problem_mark", None)
+            raise DecodeError(f"exceeded max depth of {MAX_DEPTH}",
+                              mark.line + 1 if mark else 1, max(document, 1)) from None
         return  # the real parse reports it, with its line
     finally:
         parser.dispose()
