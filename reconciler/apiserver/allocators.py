@@ -451,5 +451,14 @@ def kubernetes_service_objects(cidr: str = SERVICE_CIDR) -> list[Obj]:
     ]
 
 
-__all__ = ["Allocators", "InternalError", "IPRange", "NODE_PORT_RANGE", "SERVICE_CIDR",
-           "allocate_next", "ip_range_offset", "kubernetes_service_objects", "port_range_offset"]
+__all__ = [
+    "NODE_PORT_RANGE",
+    "SERVICE_CIDR",
+    "Allocators",
+    "IPRange",
+    "InternalError",
+    "allocate_next",
+    "ip_range_offset",
+    "kubernetes_service_objects",
+    "port_range_offset",
+]

@@ -15,6 +15,23 @@ from reconciler.api.quantity import cpu_millis, to_int
 
 Obj = dict[str, Any]
 
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-shaped data, several times faster than ``copy.deepcopy``: no
+    memo, since API objects have no cycles. Plain dicts and lists are rebuilt, scalars
+    shared; anything else (a YAML loader's dict subclass, say) goes to ``deepcopy``."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else clone(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else clone(v) for v in value]
+    if kind in _SCALARS:
+        return value
+    return copy.deepcopy(value)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 DEFAULT_SCHEDULER = "default-scheduler"
 # --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds
 DEFAULT_TOLERATION_SECONDS = 300
@@ -109,7 +126,7 @@ def _amount(name: str, value: Any) -> int:
 
 
 def default_pod(pod: Obj, priority: int = 0, preemption_policy: str | None = None) -> Obj:
-    pod = copy.deepcopy(pod)
+    pod = clone(pod)
     spec = pod.setdefault("spec", {})
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("dnsPolicy", "ClusterFirst")
@@ -144,7 +161,7 @@ def _default_template(template: Obj) -> None:
 
 
 def default_deployment(d: Obj) -> Obj:
-    d = copy.deepcopy(d)
+    d = clone(d)
     spec = d.setdefault("spec", {})
     spec.setdefault("replicas", 1)
     strategy = spec.setdefault("strategy", {})
@@ -160,7 +177,7 @@ def default_deployment(d: Obj) -> Obj:
 
 
 def default_replicaset(rs: Obj) -> Obj:
-    rs = copy.deepcopy(rs)
+    rs = clone(rs)
     spec = rs.setdefault("spec", {})
     spec.setdefault("replicas", 1)
     _default_template(spec.setdefault("template", {}))
@@ -168,7 +185,7 @@ def default_replicaset(rs: Obj) -> Obj:
 
 
 def default_service(svc: Obj) -> Obj:
-    svc = copy.deepcopy(svc)
+    svc = clone(svc)
     spec = svc.setdefault("spec", {})
     spec.setdefault("type", "ClusterIP")
     spec.setdefault("sessionAffinity", "None")
@@ -192,7 +209,7 @@ def default_service(svc: Obj) -> Obj:
 
 
 def default_namespace(ns: Obj) -> Obj:
-    ns = copy.deepcopy(ns)
+    ns = clone(ns)
     ns.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
     labels = ns.setdefault("metadata", {}).setdefault("labels", {})
     labels.setdefault("kubernetes.io/metadata.name", ns["metadata"].get("name", ""))
@@ -210,4 +227,4 @@ DEFAULTERS = {
 
 def apply_defaults(obj: Obj) -> Obj:
     defaulter = DEFAULTERS.get(obj.get("kind", ""))
-    return defaulter(obj) if defaulter else copy.deepcopy(obj)
+    return defaulter(obj) if defaulter else clone(obj)

@@ -20,9 +20,9 @@ methods, so what the simulator accepts is what a real API server accepts.
 
 from __future__ import annotations
 
-import copy
 import random
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +43,16 @@ from reconciler.store import Put, Store
 
 Obj = dict[str, Any]
 
+# client-go tools/record: maxLruCacheEntries, the EventCorrelator's memory of events.
+EVENT_CACHE_ENTRIES = 4096
+SHARED_EVENT_PARTS = 4096
+# Pod fields that replicas of one template have in common (see _share_template_parts).
+SHARED_POD_META = frozenset({"labels", "ownerReferences", "annotations"})
+SHARED_POD_SPEC = frozenset({"containers", "initContainers", "tolerations", "volumes",
+                             "securityContext", "affinity", "topologySpreadConstraints",
+                             "nodeSelector", "imagePullSecrets"})
+SHARED_TEMPLATE_PARTS = 16_384
+
 GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # Built-in PriorityClasses (pkg/apis/scheduling: SystemCriticalPriority + 1000 for node).
@@ -59,11 +69,20 @@ MUTABLE_POD_SPEC = ("activeDeadlineSeconds", "tolerations", "schedulingGates",
 
 
 def _unchanged(current: Obj, new: Obj) -> bool:
-    old_meta = {k: v for k, v in current["metadata"].items() if k != "resourceVersion"}
-    new_meta = {k: v for k, v in new["metadata"].items() if k != "resourceVersion"}
-    return old_meta == new_meta and \
-        {k: v for k, v in current.items() if k != "metadata"} == \
-        {k: v for k, v in new.items() if k != "metadata"}
+    """Whether ``new`` equals ``current`` but for ``metadata.resourceVersion``."""
+    return _equal_except(current, new, "metadata") and \
+        _equal_except(current["metadata"], new["metadata"], "resourceVersion")
+
+
+def _equal_except(a: Obj, b: Obj, skip: str) -> bool:
+    if len(a.keys() - {skip}) != len(b.keys() - {skip}):
+        return False
+    missing = object()
+    return all(k == skip or b.get(k, missing) == v for k, v in a.items())
+
+
+_EVENT_KIND = kinds.for_object("v1", "Event")
+assert _EVENT_KIND is not None
 
 
 def _kind(obj: Obj) -> kinds.Kind:
@@ -83,9 +102,23 @@ class APIServer:
         self.store = store
         self._now = now
         self._rng = random.Random(f"apiserver:{seed}")
-        self._event_keys: dict[tuple[Any, ...], tuple[str, str]] = {}
+        # client-go's EventCorrelator remembers the last 4096 distinct events (an LRU).
+        self._event_keys: OrderedDict[tuple[Any, ...], tuple[str, str]] = OrderedDict()
+        # Event parts many events repeat (the source, the object they are about), shared
+        # between the stored events like any unchanged part of an object.
+        self._shared_parts: dict[tuple[Any, ...], Obj] = {}
+        self._shared_values: dict[str, Any] = {}  # repr -> the one stored copy
         self._event_serial = 0
+        self._stamp: tuple[float, str] = (-1.0, "")
+        self._default_priority: tuple[int, int] = (-1, 0)  # (PriorityClass revision, value)
         self.allocators = allocators.Allocators(store, self._rng)  # ClusterIPs, NodePorts
+
+    def _timestamp(self) -> str:
+        """``clock.rfc3339`` of the virtual now; many writes share one instant."""
+        now = self._now()
+        if self._stamp[0] != now:
+            self._stamp = (now, clock.rfc3339(now))
+        return self._stamp[1]
 
     # -- bootstrap -----------------------------------------------------------------------
 
@@ -111,7 +144,13 @@ class APIServer:
             raise Invalid.of(kind.kind, kind.group, "", [FieldError(
                 "Invalid value", "metadata", "must be an object", obj["metadata"], True).cause()])
         # Defaulting returns a deep copy: from here on the object is ours to change.
-        obj = self._admit_and_default(kind, obj)
+        return self._create_owned(kind, self._admit_and_default(kind, obj), dry_run=dry_run,
+                                  field_manager=field_manager, managed_fields=managed_fields)
+
+    def _create_owned(self, kind: kinds.Kind, obj: Obj, *, dry_run: bool = False,
+                      field_manager: str = "", managed_fields: list[Obj] | None = None
+                      ) -> Obj:
+        """The rest of :meth:`create`, for a defaulted object nobody else holds."""
         meta = obj.setdefault("metadata", {})
         if kind.namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
@@ -130,7 +169,7 @@ class APIServer:
             obj = self.allocators.allocate_create(obj)
         meta = obj["metadata"]
         meta["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-        meta["creationTimestamp"] = clock.rfc3339(self._now())
+        meta["creationTimestamp"] = self._timestamp()
         if kind.kind in GENERATION_KINDS:
             meta["generation"] = 1
         if managed_fields is not None or field_manager:
@@ -142,7 +181,33 @@ class APIServer:
                 from reconciler.api.errors import AlreadyExists
                 raise AlreadyExists.of(kind.plural, kind.group, meta["name"])
             return obj
+        if kind.kind == "Pod":
+            obj = self._share_template_parts(obj)
         return self.store.transaction([Put(obj, expect_revision=0)])[0]
+
+    def _share_template_parts(self, pod: Obj) -> Obj:
+        """The pod with the parts its controller stamps identically on every replica
+        (labels, ownerReferences, containers, tolerations, volumes...) replaced by one
+        shared, equal copy: 150,000 pods from 1,500 templates hold 1,500 of each, not
+        150,000. Stored objects are never mutated, so sharing is safe (the store and
+        every update already share unchanged parts between versions)."""
+        meta, spec = pod["metadata"], pod.get("spec")
+        shared_meta = {k: self._shared_value(v) if k in SHARED_POD_META else v
+                       for k, v in meta.items()}
+        if not isinstance(spec, dict):
+            return {**pod, "metadata": shared_meta}
+        shared_spec = {k: self._shared_value(v) if k in SHARED_POD_SPEC else v
+                       for k, v in spec.items()}
+        return {**pod, "metadata": shared_meta, "spec": shared_spec}
+
+    def _shared_value(self, value: Any) -> Any:
+        if not isinstance(value, (dict, list)) or not value:
+            return value
+        key = repr(value)
+        shared = self._shared_values.setdefault(key, value)
+        if len(self._shared_values) > SHARED_TEMPLATE_PARTS:
+            self._shared_values.clear()
+        return shared
 
     def _key(self, kind: kinds.Kind, meta: Obj) -> tuple[str, str, str]:
         return (kind.kind, meta.get("namespace", "") if kind.namespaced else "", meta["name"])
@@ -191,10 +256,17 @@ class APIServer:
         return int(pc.get("value", 0)), pc.get("preemptionPolicy")
 
     def _global_default_priority(self) -> int:
-        for pc in self.store.snapshot().list("PriorityClass"):
-            if pc.get("globalDefault"):
-                return int(pc.get("value", 0))
-        return 0
+        # Asked on every pod create: read the PriorityClasses again only after one was
+        # written (a snapshot per create would also close the store's open tables).
+        revision = self.store.kind_revision("PriorityClass")
+        if self._default_priority[0] != revision:
+            value = 0
+            for pc in self.store.snapshot().list("PriorityClass"):
+                if pc.get("globalDefault"):
+                    value = int(pc.get("value", 0))
+                    break
+            self._default_priority = (revision, value)
+        return self._default_priority[1]
 
     def _initial_status(self, kind: str, obj: Obj) -> Obj:
         if kind == "Pod":
@@ -230,7 +302,7 @@ class APIServer:
         expect = meta.get("resourceVersion")
         if expect and expect != current["metadata"]["resourceVersion"]:
             raise Conflict.of(kind.plural, kind.group, current["metadata"]["name"])
-        new = self._prepare_update(kind, current, copy.deepcopy(obj), subresource)
+        new = self._prepare_update(kind, current, defaults.clone(obj), subresource)
         return self._write(kind, current, new, dry_run)
 
     def patch(self, kind: str, namespace: str, name: str, patch: Obj, *,
@@ -300,12 +372,13 @@ class APIServer:
     @staticmethod
     def _pod_update_errors(old: Obj, new: Obj) -> list[FieldError]:
         def comparable(spec: Obj) -> Obj:
-            spec = copy.deepcopy(spec)
-            for name in MUTABLE_POD_SPEC:
-                spec.pop(name, None)
+            # Shallow copies: only top-level spec fields and container images are left
+            # out, nothing is changed in place.
+            spec = {k: v for k, v in spec.items() if k not in MUTABLE_POD_SPEC}
             for field in ("containers", "initContainers"):
-                for c in spec.get(field) or ():
-                    c.pop("image", None)
+                if isinstance(spec.get(field), list):
+                    spec[field] = [{k: v for k, v in c.items() if k != "image"}
+                                   if isinstance(c, dict) else c for c in spec[field]]
             return spec
         old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
         if comparable(old_spec) != comparable(new_spec):
@@ -372,8 +445,9 @@ class APIServer:
         if already and grace == 0 and not finalizers:
             return self.store.delete(kind, namespace, name)
         now = self._now()
-        marked = copy.deepcopy(current)
-        mmeta = marked["metadata"]
+        # Only metadata changes: a new metadata dict, everything else shared.
+        mmeta = dict(meta)
+        marked = {**current, "metadata": mmeta}
         deadline = now + grace
         if not already or clock.parse(already) > deadline:
             mmeta["deletionTimestamp"] = clock.rfc3339(deadline)
@@ -404,11 +478,10 @@ class APIServer:
     def _mark_namespace_terminating(self, ns: Obj) -> Obj:
         if ns["metadata"].get("deletionTimestamp"):
             return ns
-        marked = copy.deepcopy(ns)
-        marked["metadata"]["deletionTimestamp"] = clock.rfc3339(self._now())
-        marked["metadata"]["deletionGracePeriodSeconds"] = 0
-        marked["metadata"].pop("resourceVersion", None)
-        marked["status"] = {"phase": "Terminating"}
+        mmeta = {k: v for k, v in ns["metadata"].items() if k != "resourceVersion"}
+        mmeta["deletionTimestamp"] = clock.rfc3339(self._now())
+        mmeta["deletionGracePeriodSeconds"] = 0
+        marked = {**ns, "metadata": mmeta, "status": {"phase": "Terminating"}}
         return self.store.transaction(
             [Put(marked, expect_revision=int(ns["metadata"]["resourceVersion"]))])[0]
 
@@ -426,14 +499,14 @@ class APIServer:
         if meta.get("deletionTimestamp"):
             raise Conflict(f"pod {name} is being deleted, cannot be assigned to a host",
                            name=name, kind="pods")
-        bound = copy.deepcopy(pod)
-        bound["spec"]["nodeName"] = node
-        status = bound.setdefault("status", {})
+        # New dicts along the changed paths only; the rest is shared with the stored pod.
+        status = dict(pod.get("status") or {})
         conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
         conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                           "lastTransitionTime": clock.rfc3339(self._now())})
+                           "lastTransitionTime": self._timestamp()})
         status["conditions"] = conditions
-        bound["metadata"].pop("resourceVersion", None)
+        bound = {**pod, "metadata": {k: v for k, v in meta.items() if k != "resourceVersion"},
+                 "spec": {**pod["spec"], "nodeName": node}, "status": status}
         return self.store.transaction(
             [Put(bound, expect_revision=int(meta["resourceVersion"]))])[0]
 
@@ -444,25 +517,26 @@ class APIServer:
         """Create an Event, or bump ``count`` of an identical one (client-go's
         EventCorrelator aggregation of repeats)."""
         namespace = involved.get("namespace") or "default"
-        ref = {k: v for k, v in involved.items() if v not in ("", None)}
+        ref = self._shared({k: v for k, v in involved.items() if v not in ("", None)})
         key = (namespace, ref.get("uid"), ref.get("kind"), ref.get("name"),
                ref.get("fieldPath"), type_, reason, message, component, host)
-        stamp = clock.rfc3339(self._now())
+        stamp = self._timestamp()
         known = self._event_keys.get(key)
         if known is not None:
+            self._event_keys.move_to_end(key)
             existing = self.store.get("Event", known[0], known[1])
             if existing is not None:
-                updated = copy.deepcopy(existing)
-                updated["count"] = int(updated.get("count", 1)) + 1
-                updated["lastTimestamp"] = stamp
-                updated["metadata"].pop("resourceVersion", None)
+                updated = {**existing, "count": int(existing.get("count", 1)) + 1,
+                           "lastTimestamp": stamp,
+                           "metadata": {k: v for k, v in existing["metadata"].items()
+                                        if k != "resourceVersion"}}
                 return self.store.transaction([Put(updated)])[0]
         self._event_serial += 1
         # Event names are <object>.<hex of the creation time in ns>; a serial keeps them
         # unique within one virtual nanosecond.
         nanos = int(self._now() * 1e9) + self._event_serial
         name = f"{ref.get('name', 'event')}.{nanos:x}"
-        source = {"component": component, **({"host": host} if host else {})}
+        source = self._shared({"component": component, **({"host": host} if host else {})})
         event = {
             "apiVersion": "v1", "kind": "Event",
             "metadata": {"name": name, "namespace": namespace},
@@ -471,6 +545,21 @@ class APIServer:
             "count": 1, "type": type_, "eventTime": None,
             "reportingComponent": component, "reportingInstance": host,
         }
-        created = self.create(event)
+        # The event is built here and held by no one else: no defaulting copy (Events
+        # have no defaults). The generic path (admission, validation) is unchanged.
+        created = self._create_owned(_EVENT_KIND, event)
         self._event_keys[key] = (namespace, name)
+        if len(self._event_keys) > EVENT_CACHE_ENTRIES:
+            self._event_keys.popitem(last=False)
         return created
+
+    def _shared(self, part: Obj) -> Obj:
+        """One stored dict for equal flat event parts (nobody mutates stored objects)."""
+        key = tuple(part.items())
+        try:
+            shared = self._shared_parts.setdefault(key, part)
+        except TypeError:  # an unhashable value: keep this one to itself
+            return part
+        if len(self._shared_parts) > SHARED_EVENT_PARTS:
+            self._shared_parts.clear()
+        return shared

@@ -27,16 +27,35 @@ def key_of(obj: Obj) -> Key:
     return (obj.get("kind", ""), meta.get("namespace", "") or "", meta.get("name", ""))
 
 
-def _add(index: immutables.Map, bucket: Any, key: Key, order: int) -> immutables.Map:
-    return index.set(bucket, index.get(bucket, EMPTY_SET).set(key, order))
+# Writes go to the outer tables through ``immutables.MapMutation``s (in place, no path
+# copy per write) while a batch of writes is open (:class:`OpenIndexes`). The buckets
+# inside the label, owner and node indexes stay persistent maps, replaced on every write
+# to a member: readers compare those buckets by identity.
 
 
-def _drop(index: immutables.Map, bucket: Any, key: Key) -> immutables.Map:
+def _add(index: Any, bucket: Any, key: Key, order: int) -> None:
+    index[bucket] = index.get(bucket, EMPTY_SET).set(key, order)
+
+
+def _drop(index: Any, bucket: Any, key: Key) -> None:
     members = index.get(bucket)
     if members is None or key not in members:
-        return index
+        return
     members = members.delete(key)
-    return index.set(bucket, members) if len(members) else index.delete(bucket)
+    if len(members):
+        index[bucket] = members
+    else:
+        del index[bucket]
+
+
+def _refresh(index: Any, bucket: Any, key: Key, order: int) -> None:
+    """The same members, as a new bucket object (readers cache buckets by identity)."""
+    members = index.get(bucket, EMPTY_SET)
+    index[bucket] = members.delete(key).set(key, order) if key in members \
+        else members.set(key, order)
+
+
+_ABSENT = object()
 
 
 def _node_name(obj: Obj) -> str:
@@ -67,43 +86,135 @@ class Indexes:
 
     def replace(self, old: Obj | None, new: Obj | None) -> Indexes:
         """The indexes after ``old`` became ``new`` (either may be None)."""
-        key = key_of(new if new is not None else old)  # type: ignore[arg-type]
-        by_kind, by_ns, by_label = self.by_kind, self.by_namespace, self.by_label
-        by_owner, by_uid, by_node = self.by_owner, self.by_uid, self.pods_by_node
-        created, sequence = self.created, self.sequence
+        batch = OpenIndexes(self)
+        batch.replace(old, new)
+        return batch.finish()
+
+
+class OpenIndexes:
+    """:class:`Indexes` while a batch of writes goes in: the same tables, open for
+    writing in place. :meth:`finish` gives the persistent :class:`Indexes` back; the ones
+    it was opened from never change.
+
+    Every bucket that holds a written object (its label pairs, its owners, a pod's node)
+    is a new object afterwards, even when its members did not change: readers compare
+    buckets by identity to learn that no member was written since they last looked (see
+    ``Snapshot.dependent_keys`` and ``Snapshot.pod_buckets``). The kind and namespace
+    buckets carry no such promise, and stay open for writing until :meth:`finish`: with
+    150,000 pods or a million events in one bucket, a persistent update per write would
+    copy a path through it every time.
+    """
+
+    __slots__ = ("_buckets", "by_kind", "by_label", "by_namespace", "by_owner", "by_uid",
+                 "created", "pods_by_node", "sequence")
+
+    def __init__(self, ix: Indexes) -> None:
+        self.by_kind, self.by_namespace = ix.by_kind.mutate(), ix.by_namespace.mutate()
+        self.by_label, self.by_owner = ix.by_label.mutate(), ix.by_owner.mutate()
+        self.by_uid, self.pods_by_node = ix.by_uid.mutate(), ix.pods_by_node.mutate()
+        self.created, self.sequence = ix.created.mutate(), ix.sequence
+        self._buckets: dict[tuple[bool, Any], Any] = {}  # (by kind?, bucket) -> open bucket
+
+    def finish(self) -> Indexes:
+        for (of_kind, bucket), members in self._buckets.items():
+            outer = self.by_kind if of_kind else self.by_namespace
+            if len(members):
+                outer[bucket] = members.finish()
+            else:
+                members.finish()
+                if bucket in outer:
+                    del outer[bucket]
+        self._buckets = {}
+        return Indexes(self.by_kind.finish(), self.by_namespace.finish(),
+                       self.by_label.finish(), self.by_owner.finish(), self.by_uid.finish(),
+                       self.pods_by_node.finish(), self.created.finish(), self.sequence)
+
+    def _bucket(self, of_kind: bool, bucket: Any) -> Any:
+        members = self._buckets.get((of_kind, bucket))
+        if members is None:
+            outer = self.by_kind if of_kind else self.by_namespace
+            members = self._buckets[(of_kind, bucket)] = outer.get(bucket, EMPTY_SET).mutate()
+        return members
+
+    def replace(self, old: Obj | None, new: Obj | None) -> None:
+        """``old`` became ``new`` (either may be None)."""
+        if old is None:
+            self._added(new)  # type: ignore[arg-type]
+        elif new is None:
+            self._removed(old)
+        else:
+            self._updated(old, new)
+
+    def _updated(self, old: Obj, new: Obj) -> None:
+        key = key_of(new)
+        kind = key[0]
+        old_meta, new_meta = old.get("metadata") or {}, new.get("metadata") or {}
+        order = self.created[key]
+        old_labels, new_labels = old_meta.get("labels") or {}, new_meta.get("labels") or {}
+        for k, v in old_labels.items():
+            if new_labels.get(k, _ABSENT) != v:
+                _drop(self.by_label, (kind, k, v), key)
+        for k, v in new_labels.items():
+            (_refresh if old_labels.get(k, _ABSENT) == v else _add)(
+                self.by_label, (kind, k, v), key, order)
+        old_owners = {ref.get("uid", "") for ref in old_meta.get("ownerReferences") or ()}
+        new_owners = {ref.get("uid", "") for ref in new_meta.get("ownerReferences") or ()}
+        for uid in old_owners - new_owners:
+            _drop(self.by_owner, uid, key)
+        for uid in new_owners:
+            (_refresh if uid in old_owners else _add)(self.by_owner, uid, key, order)
+        old_uid, new_uid = old_meta.get("uid"), new_meta.get("uid")
+        if old_uid != new_uid:
+            if old_uid and self.by_uid.get(old_uid) == key:
+                del self.by_uid[old_uid]
+            if new_uid:
+                self.by_uid[new_uid] = key
+        if kind == "Pod":
+            old_node, new_node = _node_name(old), _node_name(new)
+            if old_node == new_node:
+                _refresh(self.pods_by_node, new_node, key, order)
+            else:
+                _drop(self.pods_by_node, old_node, key)
+                _add(self.pods_by_node, new_node, key, order)
+
+    def _added(self, new: Obj) -> None:
+        key = key_of(new)
         kind, namespace, _ = key
-        if old is not None:
-            meta = old.get("metadata") or {}
-            for k, v in (meta.get("labels") or {}).items():
-                by_label = _drop(by_label, (kind, k, v), key)
-            for ref in meta.get("ownerReferences") or ():
-                by_owner = _drop(by_owner, ref.get("uid", ""), key)
-            if kind == "Pod":
-                by_node = _drop(by_node, _node_name(old), key)
-            if new is None:
-                by_kind = _drop(by_kind, kind, key)
-                by_ns = _drop(by_ns, (kind, namespace), key)
-                if meta.get("uid"):
-                    by_uid = by_uid.delete(meta["uid"]) if meta["uid"] in by_uid else by_uid
-                created = created.delete(key)
-        if new is not None:
-            meta = new.get("metadata") or {}
-            order = created.get(key)
-            if order is None:
-                sequence += 1
-                order = sequence
-                created = created.set(key, order)
-                by_kind = _add(by_kind, kind, key, order)
-                by_ns = _add(by_ns, (kind, namespace), key, order)
-            if meta.get("uid"):
-                by_uid = by_uid.set(meta["uid"], key)
-            for k, v in (meta.get("labels") or {}).items():
-                by_label = _add(by_label, (kind, k, v), key, order)
-            for ref in meta.get("ownerReferences") or ():
-                by_owner = _add(by_owner, ref.get("uid", ""), key, order)
-            if kind == "Pod":
-                by_node = _add(by_node, _node_name(new), key, order)
-        return Indexes(by_kind, by_ns, by_label, by_owner, by_uid, by_node, created, sequence)
+        meta = new.get("metadata") or {}
+        order = self.created.get(key)
+        if order is None:
+            self.sequence += 1
+            order = self.created[key] = self.sequence
+        self._bucket(True, kind)[key] = order
+        self._bucket(False, (kind, namespace))[key] = order
+        if meta.get("uid"):
+            self.by_uid[meta["uid"]] = key
+        for k, v in (meta.get("labels") or {}).items():
+            _add(self.by_label, (kind, k, v), key, order)
+        for ref in meta.get("ownerReferences") or ():
+            _add(self.by_owner, ref.get("uid", ""), key, order)
+        if kind == "Pod":
+            _add(self.pods_by_node, _node_name(new), key, order)
+
+    def _removed(self, old: Obj) -> None:
+        key = key_of(old)
+        kind, namespace, _ = key
+        meta = old.get("metadata") or {}
+        for k, v in (meta.get("labels") or {}).items():
+            _drop(self.by_label, (kind, k, v), key)
+        for ref in meta.get("ownerReferences") or ():
+            _drop(self.by_owner, ref.get("uid", ""), key)
+        if kind == "Pod":
+            _drop(self.pods_by_node, _node_name(old), key)
+        uid = meta.get("uid")
+        if uid and uid in self.by_uid:
+            del self.by_uid[uid]
+        for of_kind, bucket in ((True, kind), (False, (kind, namespace))):
+            members = self._bucket(of_kind, bucket)
+            if key in members:
+                del members[key]
+        if key in self.created:
+            del self.created[key]
 
 
 class Snapshot:

@@ -32,7 +32,14 @@ import immutables
 
 from reconciler.api import kinds
 from reconciler.api.errors import AlreadyExists, Conflict, Expired, NotFound
-from reconciler.store.snapshot import EMPTY_SET, Indexes, Key, Snapshot, key_of
+from reconciler.store.snapshot import (
+    EMPTY_SET,
+    Indexes,
+    Key,
+    OpenIndexes,
+    Snapshot,
+    key_of,
+)
 
 Obj = dict[str, Any]
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
@@ -93,6 +100,22 @@ def _assignment_changed(old: Obj | None, new: Obj | None) -> bool:
     return old_node != new_node
 
 
+class _Open:
+    """The store's tables while writes go in without anyone reading a snapshot: the
+    persistent maps opened for writing in place (``immutables.MapMutation``), so that a
+    write costs a change in place instead of a copied path through a map of 150,000
+    entries. The first snapshot taken closes them back into persistent maps (O(1)); the
+    maps earlier snapshots hold are never touched either way."""
+
+    __slots__ = ("indexes", "kind_revision", "objects")
+
+    def __init__(self, objects: immutables.Map, indexes: Indexes,
+                 kind_revision: immutables.Map) -> None:
+        self.objects = objects.mutate()
+        self.indexes = OpenIndexes(indexes)
+        self.kind_revision = kind_revision.mutate()
+
+
 def _resource(kind: str) -> tuple[str, str]:
     k = kinds.by_kind(kind)
     return k.plural, k.group
@@ -110,6 +133,8 @@ class Store:
         self._kind_revision: immutables.Map[str, int] = immutables.Map()
         self._snapshot: Snapshot | None = None
         self._persistence: Persistence | None = None
+        self._open: _Open | None = None  # tables open for writing (see _Open)
+        self._closed_revision = 0  # the revision the persistent tables are at
 
     # -- durability ----------------------------------------------------------------
 
@@ -124,20 +149,22 @@ class Store:
         ``objects`` come in creation order (the order the indexes remember);
         ``history`` holds the events after ``compacted``, oldest first.
         """
-        stored: immutables.Map[Key, Obj] = immutables.Map()
-        indexes = Indexes.empty()
-        kind_rev: immutables.Map[str, int] = immutables.Map()
+        tables = _Open(immutables.Map(), Indexes.empty(), immutables.Map())
+        kind_rev = tables.kind_revision
         for obj in objects:
-            stored = stored.set(key_of(obj), obj)
-            indexes = indexes.replace(None, obj)
+            tables.objects[key_of(obj)] = obj
+            tables.indexes.replace(None, obj)
             rv = int((obj.get("metadata") or {}).get("resourceVersion") or 0)
             kind = obj.get("kind", "")
-            kind_rev = kind_rev.set(kind, max(rv, kind_rev.get(kind, 0)))
+            kind_rev[kind] = max(rv, kind_rev.get(kind, 0))
         if "Pod" in kind_rev:
-            kind_rev = kind_rev.set(ASSIGNED_PODS, kind_rev["Pod"])
-        self._objects, self._indexes, self._kind_revision = stored, indexes, kind_rev
+            kind_rev[ASSIGNED_PODS] = kind_rev["Pod"]
+        self._open = None
+        self._objects, self._indexes = tables.objects.finish(), tables.indexes.finish()
+        self._kind_revision = kind_rev.finish()
         self._history = list(history)
         self._revision, self._compacted = revision, compacted
+        self._closed_revision = revision
         self._snapshot = None
 
     # -- reads ---------------------------------------------------------------------
@@ -154,12 +181,45 @@ class Store:
         """An immutable view of the store at its current revision, O(1)."""
         snap = self._snapshot
         if snap is None or snap.revision != self._revision:
+            self._close()
             snap = Snapshot(self._revision, self._objects, self._indexes, self._kind_revision)
             self._snapshot = snap
         return snap
 
+    def _close(self) -> None:
+        """Turn open tables back into persistent maps, O(1)."""
+        tables = self._open
+        if tables is not None:
+            self._open = None
+            self._objects = tables.objects.finish()
+            self._indexes = tables.indexes.finish()
+            self._kind_revision = tables.kind_revision.finish()
+            self._closed_revision = self._revision
+
+    def _tables(self) -> _Open:
+        tables = self._open
+        if tables is None:
+            tables = self._open = _Open(self._objects, self._indexes, self._kind_revision)
+        return tables
+
+    def peek(self) -> Snapshot:
+        """A view for a monitor in another thread (progress reports): the store as the
+        last snapshot saw it (writes since then may be in open tables), never cached,
+        never closing anything. Engines and components use :meth:`snapshot`."""
+        return Snapshot(self._closed_revision, self._objects, self._indexes,
+                        self._kind_revision)
+
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
-        return self._objects.get((kind, namespace, name))
+        tables = self._open
+        return (tables.objects if tables is not None else self._objects).get(
+            (kind, namespace, name))
+
+    def kind_revision(self, kind: str) -> int:
+        """The revision of the last write to an object of ``kind`` (0 if none), without
+        taking a snapshot."""
+        tables = self._open
+        return int((tables.kind_revision if tables is not None else self._kind_revision)
+                   .get(kind, 0))
 
     # -- writes --------------------------------------------------------------------
 
@@ -183,49 +243,56 @@ class Store:
         """
         if not ops:
             return []
-        staged = self._objects
+        tables = self._tables()
+        objects = tables.objects
         revision = self._revision + 1
         results: list[Obj] = []
         events: list[WatchEvent] = []
-        changes: list[tuple[Obj | None, Obj | None]] = []
+        changes: list[tuple[Key, Obj | None, Obj | None]] = []
+        staged: dict[Key, Obj | None] = {}  # earlier ops of this transaction
+
+        def current(key: Key) -> Obj | None:
+            return staged[key] if key in staged else objects.get(key)
+
+        # Check every precondition before anything changes: a failing op leaves the
+        # store untouched.
         for op in ops:
             if isinstance(op, Put):
                 key = key_of(op.obj)
-                old = staged.get(key)
+                old = current(key)
                 self._check_put(key, old, op.expect_revision)
                 # The store takes ownership of what it is given and shares it with the
                 # caller's later versions: no deep copy per write, only the metadata
                 # dict that gets the new resourceVersion is new.
                 new = {**op.obj, "metadata": {**(op.obj.get("metadata") or {}),
                                               "resourceVersion": str(revision)}}
-                staged = staged.set(key, new)
                 events.append(WatchEvent(revision, "ADDED" if old is None else "MODIFIED",
                                          key[0], new, old))
-                changes.append((old, new))
+                changes.append((key, old, new))
+                staged[key] = new
                 results.append(new)
             else:
                 key = (op.kind, op.namespace, op.name)
-                old = staged.get(key)
+                old = current(key)
                 self._check_remove(key, old, op)
                 assert old is not None
                 last = {**old, "metadata": {**old["metadata"], "resourceVersion": str(revision)}}
-                staged = staged.delete(key)
                 events.append(WatchEvent(revision, "DELETED", key[0], last, old))
-                changes.append((old, None))
+                changes.append((key, old, None))
+                staged[key] = None
                 results.append(last)
         if self._persistence is not None:
             self._persistence.commit(revision, events)
-        self._objects = staged
-        indexes = self._indexes
-        kind_rev = self._kind_revision
-        for old, new in changes:
-            indexes = indexes.replace(old, new)
-            kind = (new or old or {}).get("kind", "")
-            kind_rev = kind_rev.set(kind, revision)
-            if kind == "Pod" and _assignment_changed(old, new):
-                kind_rev = kind_rev.set(ASSIGNED_PODS, revision)
-        self._indexes = indexes
-        self._kind_revision = kind_rev
+        indexes, kind_rev = tables.indexes, tables.kind_revision
+        for key, old, new in changes:
+            if new is None:
+                del objects[key]
+            else:
+                objects[key] = new
+            indexes.replace(old, new)
+            kind_rev[key[0]] = revision
+            if key[0] == "Pod" and _assignment_changed(old, new):
+                kind_rev[ASSIGNED_PODS] = revision
         self._history.extend(events)
         self._revision = revision
         return results
@@ -295,6 +362,7 @@ class Store:
         return len(self._history)
 
     def objects(self) -> Iterable[Obj]:
+        self._close()
         return self._objects.values()
 
 

@@ -173,3 +173,77 @@ def test_revisions_only_grow_and_watch_history_matches_the_writes(seq: list[tupl
         name = event.obj["metadata"]["name"]
         (replayed.discard if event.type == "DELETED" else replayed.add)(name)
     assert live == replayed
+
+
+# Writes between two snapshots go to tables opened for writing in place; a snapshot closes
+# them. Whatever the interleaving, the indexes must be those a fresh store builds from the
+# same objects, snapshots must never change, and label, owner and node buckets must be
+# new objects after any write to a member.
+batch_ops = st.lists(st.tuples(
+    st.sampled_from(["create", "relabel", "bind", "status", "delete", "snapshot"]),
+    st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(["x", "y"])), max_size=40)
+
+
+def _index_view(snap) -> dict:  # type: ignore[no-untyped-def]
+    pods = snap.list("Pod")
+    return {"pods": [p["metadata"]["name"] for p in pods],
+            "created": [p["metadata"]["name"] for p in snap.list("Pod", order="created")],
+            "labels": {v: [p["metadata"]["name"] for p in snap.select("Pod", None, {"app": v})]
+                       for v in ("x", "y")},
+            "owned": {o: [p["metadata"]["name"] for p in snap.owned_by(o)] for o in ("x", "y")},
+            "nodes": {n: [p["metadata"]["name"] for p in snap.pods_on_node(n)]
+                      for n in ("", "x", "y")},
+            "uids": sorted(p["metadata"]["uid"] for p in pods
+                           if snap.get_by_uid(p["metadata"]["uid"]) is p),
+            "count": snap.count("Pod"), "namespaced": snap.count("Pod", "default")}
+
+
+@settings(max_examples=80, deadline=None)
+@given(batch_ops)
+def test_batched_writes_keep_indexes_exact_and_snapshots_frozen(seq: list[tuple[str, str, str]]
+                                                                ) -> None:
+    store = Store()
+    taken: list[tuple[object, dict]] = []
+    for op, name, value in seq:
+        current = store.get("Pod", "default", name)
+        if op == "snapshot":
+            snap = store.snapshot()
+            taken.append((snap, _index_view(snap)))
+        elif op == "create" and current is None:
+            store.create(pod(name, labels={"app": value}, owner=value))
+        elif op == "delete" and current is not None:
+            store.delete("Pod", "default", name)
+        elif current is not None:
+            if op == "relabel":
+                new = {**current, "metadata": {**current["metadata"], "labels": {"app": value}}}
+            elif op == "bind":
+                new = {**current, "spec": {"nodeName": value}}
+            else:
+                new = {**current, "status": {"phase": value}}
+            before = store.snapshot()
+            buckets = (before.with_label("Pod", "app", current["metadata"]["labels"]["app"]),
+                       before.pod_buckets().get((current.get("spec") or {}).get("nodeName", "")))
+            store.update(new)
+            after = store.snapshot()
+            labels = new["metadata"]["labels"]["app"]
+            assert after.with_label("Pod", "app", labels) is not buckets[0]
+            node = (new.get("spec") or {}).get("nodeName", "")
+            assert after.pod_buckets()[node] is not buckets[1]
+    rebuilt = Store()
+    rebuilt.restore(store.revision, 0, store.snapshot().list("Pod", order="created"), [])
+    assert _index_view(store.snapshot()) == _index_view(rebuilt.snapshot())
+    for snap, view in taken:
+        assert _index_view(snap) == view
+
+
+def test_a_failed_transaction_changes_nothing_while_writes_are_batched() -> None:
+    store = Store()
+    store.create(pod("a"))
+    kept = store.snapshot()
+    store.create(pod("b"))  # opens the tables again
+    with pytest.raises(AlreadyExists):
+        store.transaction([Put(pod("c"), 0), Put(pod("a"), 0)])
+    assert store.get("Pod", "default", "c") is None
+    assert [p["metadata"]["name"] for p in store.snapshot().list("Pod")] == ["a", "b"]
+    assert [p["metadata"]["name"] for p in kept.list("Pod")] == ["a"]
+    assert store.revision == 2
