@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +36,12 @@ from reconciler.controllers.controller_utils import (
     new_controller_ref,
     uid_of,
 )
-from reconciler.controllers.listers import controlled_by, dependent_keys, select
+from reconciler.controllers.listers import (
+    controlled_by,
+    dependent_keys,
+    select,
+    unchanged_since,
+)
 from reconciler.controllers.recreate import rollout_recreate
 from reconciler.controllers.rollback import rollback_deployment
 from reconciler.controllers.rolling import rollout_rolling
@@ -128,14 +132,7 @@ def _fingerprint(snapshot: Snapshot, d: Obj, selector: Selector) -> tuple[Any, .
             dependent_keys(snapshot, uid_of(d)), snapshot.with_label("ReplicaSet", key, value))
 
 
-def _unchanged(memo: _Memo | None, fingerprint: tuple[Any, ...] | None, now: float) -> bool:
-    if memo is None or fingerprint is None or memo.acted:
-        return False
-    if any(t.at <= now for t in memo.timers):
-        return False
-    old = memo.signature
-    return len(old) == len(fingerprint) and all(
-        a is b if isinstance(a, Mapping) else a == b for a, b in zip(old, fingerprint, strict=True))
+_unchanged = unchanged_since
 
 
 def _signature(snapshot: Snapshot, d: Obj, candidates: list[Obj]) -> tuple[Any, ...]:

@@ -92,3 +92,18 @@ def namespace_terminating(snapshot: Snapshot, namespace: str) -> bool:
     upstream controllers swallow that error, so they simply do not try."""
     ns = snapshot.get("Namespace", "", namespace)
     return ns is None or bool(meta(ns).get("deletionTimestamp"))
+
+
+def unchanged_since(memo: Any, fingerprint: tuple[Any, ...] | None, now: float) -> bool:
+    """Whether a controller's remembered sync (``memo``: ``signature``, ``acted``,
+    ``timers``) still holds: nothing written last time, no timer due, and the same
+    fingerprint. Index buckets compare by identity (an O(1) "not written since"), the
+    rest by value."""
+    if memo is None or fingerprint is None or memo.acted:
+        return False
+    if any(t.at <= now for t in memo.timers):
+        return False
+    old = memo.signature
+    return len(old) == len(fingerprint) and all(
+        a is b if isinstance(a, Mapping) else a == b
+        for a, b in zip(old, fingerprint, strict=True))

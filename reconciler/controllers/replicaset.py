@@ -71,6 +71,7 @@ from reconciler.controllers.listers import (
     dependent_keys,
     namespace_terminating,
     select,
+    unchanged_since,
 )
 from reconciler.store.snapshot import Snapshot
 
@@ -169,15 +170,7 @@ def _fingerprint(snapshot: Snapshot, rs: Obj, selector: Selector) -> tuple[Any, 
             dependent_keys(snapshot, uid_of(rs)), snapshot.with_label("Pod", key, value))
 
 
-def _unchanged(memo: _Memo | None, fingerprint: tuple[Any, ...] | None, now: float) -> bool:
-    if memo is None or fingerprint is None or memo.acted:
-        return False
-    if any(t.at <= now for t in memo.timers):
-        return False
-    old = memo.signature
-    # Index buckets compare by identity (an O(1) "not written since"), the rest by value.
-    return len(old) == len(fingerprint) and all(
-        a is b if isinstance(a, Mapping) else a == b for a, b in zip(old, fingerprint, strict=True))
+_unchanged = unchanged_since
 
 
 def _signature(snapshot: Snapshot, rs: Obj, pods: list[Obj]) -> tuple[Any, ...]:
