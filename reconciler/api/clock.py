@@ -8,13 +8,21 @@ rendered from it, so the same scenario and seed give byte-identical objects.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def rfc3339(now: float) -> str:
     """``metav1.Time``: RFC 3339 at second precision, UTC (what the API server stores)."""
-    return (EPOCH + timedelta(seconds=int(now))).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339_second(int(now))
+
+
+@lru_cache(maxsize=4096)
+def _rfc3339_second(second: int) -> str:
+    # One string per virtual second: a large cluster's objects carry the same few
+    # instants hundreds of thousands of times, and strftime is slow.
+    return (EPOCH + timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rfc3339_micro(now: float) -> str:

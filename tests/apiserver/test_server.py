@@ -300,3 +300,29 @@ def test_a_deployment_status_write_may_set_annotations_but_not_labels(api: APISe
     assert out["metadata"]["annotations"] == {"deployment.kubernetes.io/revision": "1"}
     assert "labels" not in out["metadata"]
     assert out["metadata"]["generation"] == 1
+
+
+def test_equal_flat_status_parts_of_different_pods_are_stored_once(api: APIServer) -> None:
+    ready = {"type": "Ready", "status": "True", "lastProbeTime": None,
+             "lastTransitionTime": "2025-01-01T00:00:02Z"}
+    statuses = []
+    for name in ("a", "b"):
+        api.create(nginx(name))
+        status = {"phase": "Running", "conditions": [dict(ready)],
+                  "hostIPs": [{"ip": "10.0.0.1"}],
+                  "containerStatuses": [{"name": "nginx", "ready": True, "restartCount": 0,
+                                         "lastState": {},
+                                         "state": {"running": {"startedAt": "2025-01-01T00:00:02Z"}}}]}
+        statuses.append(api.patch("Pod", "default", name, {"status": status},
+                                  subresource="status")["status"])
+    a, b = statuses
+    # Equal content, one stored dict...
+    assert a["conditions"][0] == ready and a["conditions"][0] is b["conditions"][0]
+    assert a["hostIPs"][0] is b["hostIPs"][0]
+    assert a["containerStatuses"][0]["state"]["running"] is \
+        b["containerStatuses"][0]["state"]["running"]
+    # ...and what differs stays apart.
+    later = api.patch("Pod", "default", "b", {"status": {"conditions": [
+        {**ready, "lastTransitionTime": "2025-01-01T00:00:09Z"}]}}, subresource="status")
+    assert later["status"]["conditions"][0]["lastTransitionTime"] == "2025-01-01T00:00:09Z"
+    assert api.get("Pod", "default", "a")["status"]["conditions"][0] == ready

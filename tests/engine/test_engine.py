@@ -183,3 +183,39 @@ def test_a_run_that_converges_in_exactly_the_step_limit_has_converged() -> None:
     assert result.converged and result.steps == 3
     short = engine_with(Countdown()).run_until_converged(max_steps=2)
     assert not short.converged and "timers pending" in short.reason
+
+
+@dataclass
+class FalsePromise:
+    """Promises progress every 10 s and never writes: a component bug the engine bounds."""
+
+    name: str = "false-promise"
+    watches: frozenset[str] = frozenset()
+
+    def reconcile(self, snap: Snapshot, now: float, rng: random.Random,
+                  memory: Any = None) -> Outcome:
+        return Outcome.of([], [Timer(now + 10, why="waiting for nothing")])
+
+
+def test_progress_timers_that_never_lead_to_a_write_stop_the_run_with_a_reason() -> None:
+    engine = engine_with(FalsePromise())
+    engine.idle_jump_limit = 50
+    result = engine.run_until_converged()
+    assert not result.converged
+    assert result.steps == 0
+    assert "no write in 50 timer jumps" in result.reason
+    assert "waiting for nothing" in result.reason
+    # Stopped after the bound, not after running the clock out.
+    assert result.time == 500.0
+
+
+def test_idle_jumps_between_writes_do_not_count_against_the_bound() -> None:
+    countdown = Countdown()
+    engine = engine_with(countdown, FalsePromise())
+    engine.idle_jump_limit = 1
+    result = engine.run_until_converged()
+    # Countdown writes at 10, 20, 30: each write resets the count, then the false promise
+    # alone exhausts it.
+    assert not result.converged
+    assert result.steps == 3
+    assert engine.store.snapshot().count("ConfigMap") == 3

@@ -100,6 +100,16 @@ def test_an_unreadable_file_exits_2_after_validating_the_rest(tmp_path: Path) ->
     assert code == 2 and "cannot read" in out and "6 valid" in out
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+def test_a_file_whose_read_fails_exits_2_after_validating_the_rest() -> None:
+    # Reading /proc/self/mem from offset 0 fails with EIO for every user, root included,
+    # so the read-error path is covered where CI runs as root (and the chmod test skips).
+    code, out, _ = run("/proc/self/mem", VALID)
+    assert code == 2
+    assert "/proc/self/mem: cannot read: Input/output error" in out
+    assert "6 valid" in out
+
+
 def test_a_directory_that_cannot_be_read_as_a_file_exits_2(tmp_path: Path) -> None:
     fifo = tmp_path / "a-fifo.yaml"
     os.mkfifo(fifo)
