@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconciler.scheduler.framework import ImageStateSummary, NodeInfo, PodInfo
+from reconciler.scheduler.plugins.spread_constraints import ServiceIndex
 from reconciler.store.snapshot import Snapshot
 
 Obj = dict[str, Any]
@@ -67,18 +68,30 @@ def is_counted_on_node(pod: Obj) -> bool:
 
 
 class ClusterSnapshot:
-    """Nodes and their NodeInfos for one reconcile (the scheduler cache's snapshot)."""
+    """Nodes and their NodeInfos for one reconcile (the scheduler cache's snapshot).
 
-    def __init__(self, snapshot: Snapshot, nominated: Iterable[PodInfo] = ()) -> None:
+    Without ``cache``, NodeInfos are built from the store snapshot on first use and
+    belong to this reconcile. With a :class:`SchedulerCache` brought up to date with
+    ``snapshot``, they are the cache's, and the nodes a pod is assumed onto are marked
+    in it so that the next reconcile counts them again from the store.
+    """
+
+    def __init__(self, snapshot: Snapshot, nominated: Iterable[PodInfo] = (),
+                 cache: SchedulerCache | None = None) -> None:
         self._snapshot = snapshot
-        ordered = node_tree_order(snapshot.list("Node", order="created"))
-        self._nodes: dict[str, Obj] = {n["metadata"]["name"]: n for n in ordered}
-        self._order: tuple[str, ...] = tuple(self._nodes)
-        self._infos: dict[str, NodeInfo] = {}
+        self._cache = cache
+        if cache is None:
+            ordered = node_tree_order(snapshot.list("Node", order="created"))
+            self._nodes: dict[str, Obj] = {n["metadata"]["name"]: n for n in ordered}
+            self._order: tuple[str, ...] = tuple(self._nodes)
+            self._infos: dict[str, NodeInfo] = {}
+        else:
+            self._nodes, self._order, self._infos = cache.nodes, cache.order, cache.infos
         # Pods assumed onto a node whose NodeInfo is not built yet: applied when it is.
         self._pending: dict[str, list[PodInfo]] = {}
         self._images: dict[str, ImageStateSummary] | None = None
         self._pdbs: list[Obj] | None = None
+        self._services: ServiceIndex | None = None
         self._namespaces: dict[str, Mapping[str, str]] | None = None
         self._nominated: dict[str, dict[str, PodInfo]] = {}
         for pod in nominated:
@@ -131,6 +144,12 @@ class ClusterSnapshot:
     def object(self, kind: str, namespace: str, name: str) -> Obj | None:
         return self._snapshot.get(kind, namespace, name)
 
+    def service_index(self) -> ServiceIndex:
+        """Every Service, filed for finding those that select a pod (default spreading)."""
+        if self._services is None:
+            self._services = ServiceIndex(self._snapshot.list("Service"))
+        return self._services
+
     def namespace_labels(self, namespace: str) -> Mapping[str, str] | None:
         """The labels of ``namespace``, ``None`` when no such Namespace exists."""
         if self._namespaces is None:
@@ -139,9 +158,18 @@ class ClusterSnapshot:
                 for ns in self._snapshot.list("Namespace")}
         return self._namespaces.get(namespace)
 
+    def namespace_label_map(self) -> Mapping[str, Mapping[str, str]]:
+        """Every Namespace's labels, by name."""
+        self.namespace_labels("")
+        assert self._namespaces is not None
+        return self._namespaces
+
     def image_state(self, image: str) -> ImageStateSummary | None:
         if self._images is None:
-            self._images = _image_states(self._nodes[n] for n in self._order)
+            if self._cache is not None:
+                self._images = self._cache.image_states()
+            else:
+                self._images = _image_states(self._nodes[n] for n in self._order)
         return self._images.get(image)
 
     def pod_disruption_budgets(self) -> Sequence[Obj]:
@@ -161,6 +189,8 @@ class ClusterSnapshot:
         if info is None:
             self._pending.setdefault(node, []).append(pod)
         else:
+            if self._cache is not None:
+                self._cache.assumed.add(node)
             info.add_pod(pod)
         if self._nominated:
             self.nominate(pod, "")
@@ -192,3 +222,122 @@ def _image_states(nodes: Iterable[Obj]) -> dict[str, ImageStateSummary]:
         for name in names:
             counts[name] = counts.get(name, 0) + 1
     return {name: ImageStateSummary(sizes[name], counts[name]) for name in sizes}
+
+
+def _static_shape(node: Obj) -> tuple[object, ...]:
+    """What a NodeInfo and the fast path's static columns read from a Node; a Node
+    written with these unchanged (a kubelet's heartbeat, its conditions) needs neither
+    rebuilt."""
+    meta, spec = node.get("metadata") or {}, node.get("spec") or {}
+    status = node.get("status") or {}
+    return (meta.get("labels") or {}, tuple(spec.get("taints") or ()),
+            bool(spec.get("unschedulable")), status.get("allocatable") or {},
+            tuple(status.get("images") or ()))
+
+
+class SchedulerCache:
+    """The NodeInfos kept from one reconcile to the next, as kube-scheduler's cache
+    keeps them between cycles (``backend/cache/cache.go``, ``UpdateSnapshot``): a
+    reconcile brings it up to date with its store snapshot (:meth:`update`), which
+    rebuilds only the NodeInfos of nodes whose pods were written (the store's
+    pods-by-node bucket is a new object then) or onto which a past reconcile assumed
+    pods, so that one event costs what it changed rather than the cluster's size. The
+    fast path keeps its node table here too (``table``, refreshed from ``stale``).
+
+    It is a memo, not state: whatever it holds, :meth:`update` makes it what a fresh
+    build from the snapshot would be, so a reconcile's outcome never depends on which
+    earlier reconcile (or none) left it. The scheduler's memory carries it by
+    reference; copies of a memory start with an empty one (``__reduce__``), since two
+    memories advancing one shared cache would be correct but slow.
+    """
+
+    __slots__ = ("_updating", "assumed", "buckets", "images", "infos", "nodes", "order",
+                 "stale", "static_generation", "table")
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Obj] = {}  # by name, in ``order``
+        self.order: tuple[str, ...] = ()  # node_tree_order
+        self.infos: dict[str, NodeInfo] = {}
+        self.buckets: dict[str, Any] = {}  # the pods-by-node bucket each NodeInfo is from
+        # Nodes a reconcile assumed pods onto: their NodeInfo holds pods the store may
+        # never see bound (a failed bind, a deleted pod), so the next update rebuilds it.
+        self.assumed: set[str] = set()
+        self.images: dict[str, ImageStateSummary] | None = None
+        # Moves when the node set, the order or any node's static shape changes: the
+        # fast path's table is then built anew instead of refreshed.
+        self.static_generation = 0
+        self.stale: set[str] = set()  # NodeInfos rebuilt since the table last saw them
+        self.table: Any = None  # the fast path's NodeTable, opaque here
+        self._updating = False
+
+    def __reduce__(self) -> tuple[type[SchedulerCache], tuple[()]]:
+        return (SchedulerCache, ())
+
+    def update(self, snapshot: Snapshot) -> None:
+        """Bring the NodeInfos up to date with ``snapshot``."""
+        if self._updating:
+            self.__init__()  # type: ignore[misc]  # an update that raised: start over
+        self._updating = True
+        buckets = snapshot.pod_buckets()
+        same_nodes = snapshot.count("Node") == len(self.order)
+        current: dict[str, Obj] = {}
+        if same_nodes:
+            for name in self.order:
+                node = snapshot.get("Node", "", name)
+                if node is None:
+                    same_nodes = False
+                    break
+                current[name] = node
+        if not same_nodes:
+            current = self._listed(snapshot)
+        static_changed = not same_nodes
+        zones_moved = False
+        infos: dict[str, NodeInfo] = {}
+        for name, node in current.items():
+            info = old = self.infos.get(name)
+            old_node = self.nodes.get(name)
+            if old is not None and node is not old_node:
+                if _static_shape(node) != _static_shape(old_node or {}):
+                    static_changed = True
+                    zones_moved = zones_moved or zone_key(node) != zone_key(old_node or {})
+                    info = None  # labels, taints ... are read when a NodeInfo is built
+                else:
+                    old.node = node
+            bucket = buckets.get(name)
+            if (info is None or name in self.assumed or name not in self.buckets
+                    or bucket is not self.buckets[name]):
+                info = NodeInfo(node, self._pod_infos(snapshot, name, old))
+                self.stale.add(name)
+            infos[name] = info
+            self.buckets[name] = bucket
+        if zones_moved and same_nodes:
+            current = self._listed(snapshot)
+        for name in self.buckets.keys() - current.keys():
+            del self.buckets[name]
+        self.nodes, self.infos, self.order = current, infos, tuple(current)
+        self.assumed = set()
+        if static_changed:
+            self.static_generation += 1
+            self.images = None
+        self._updating = False
+
+    @staticmethod
+    def _listed(snapshot: Snapshot) -> dict[str, Obj]:
+        ordered = node_tree_order(snapshot.list("Node", order="created"))
+        return {n["metadata"]["name"]: n for n in ordered}
+
+    def _pod_infos(self, snapshot: Snapshot, name: str, old: NodeInfo | None) -> list[PodInfo]:
+        """The node's counted pods, reusing the PodInfos of pod objects not written since."""
+        known = {p.uid: p for p in old.pods} if old is not None else {}
+        out: list[PodInfo] = []
+        for pod in snapshot.pods_on_node(name):
+            if not is_counted_on_node(pod):
+                continue
+            prior = known.get((pod.get("metadata") or {}).get("uid", ""))
+            out.append(prior if prior is not None and prior.pod is pod else PodInfo.of(pod))
+        return out
+
+    def image_states(self) -> dict[str, ImageStateSummary]:
+        if self.images is None:
+            self.images = _image_states(self.nodes[n] for n in self.order)
+        return self.images

@@ -22,7 +22,7 @@ from typing import Any
 
 from reconciler.api import clock
 from reconciler.api.actions import Action, Bind, Outcome, Patch, RecordEvent, involved
-from reconciler.scheduler.cache import ClusterSnapshot
+from reconciler.scheduler.cache import ClusterSnapshot, SchedulerCache
 from reconciler.scheduler.conditions import find_condition, update_pod_condition
 from reconciler.scheduler.config import (
     SchedulerConfiguration,
@@ -119,6 +119,9 @@ class SchedulerMemory:
     next_start_node_index: int = 0
     history: tuple[ReconcileRecord, ...] = ()
     nodes: NodeGeneration = field(default_factory=lambda: NodeGeneration())
+    # NodeInfos and the fast path's table, kept up to date from one reconcile to the
+    # next; a memo that no outcome depends on (see SchedulerCache), hence not compared.
+    cache: SchedulerCache | None = field(default=None, compare=False, repr=False)
 
     def records_for(self, uid: str) -> list[ReconcileRecord]:
         """The remembered reconciles that tried the pod, newest first."""
@@ -199,12 +202,16 @@ class Scheduler:
                                               if queue.ready(q.uid, now)])
         start = state.next_start_node_index
         history = state.history
+        cache = state.cache
+        if self.fast and cache is None:
+            cache = SchedulerCache()
         if ready:
             record = ReconcileRecord(snapshot, snapshot.revision, now, rng.getstate(), start,
                                      tuple((q.uid, q.profile.scheduler_name) for q in ready),
                                      self.configuration)
             session = Session(self.configuration, self.registry, snapshot,
-                              (q.pod for q in pending.waiting), now, rng, fast=self.fast)
+                              (q.pod for q in pending.waiting), now, rng, fast=self.fast,
+                              cache=cache)
             failures: list[tuple[str, frozenset[str]]] = []
 
             def observe(info: PodInfo, result: ScheduleResult, fwk: Framework | None) -> None:
@@ -219,7 +226,8 @@ class Scheduler:
                          if item.uid in failed else queue.forget(item.uid))
             history = (*history, record)[-self.remember:] if self.remember > 0 else ()
         timers = queue.retry_timers(now).timers()
-        return Outcome(tuple(actions), timers, SchedulerMemory(queue, start, history, nodes))
+        return Outcome(tuple(actions), timers,
+                       SchedulerMemory(queue, start, history, nodes, cache))
 
     def explanations(self, memory: Any, uid: str) -> list[Explanation]:
         """Every remembered decision about the pod with ``uid``, newest first (see

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.scheduler.cache import ClusterSnapshot
+from reconciler.scheduler.cache import ClusterSnapshot, SchedulerCache
 from reconciler.scheduler.config import SchedulerConfiguration
 from reconciler.scheduler.framework import PodInfo
 from reconciler.scheduler.profile import Profile
@@ -51,7 +51,7 @@ class Session:
 
     def __init__(self, configuration: SchedulerConfiguration, registry: Mapping[str, Any],
                  snapshot: Snapshot, waiting: Iterable[Obj], now: float, rng: random.Random,
-                 *, fast: bool = True) -> None:
+                 *, fast: bool = True, cache: SchedulerCache | None = None) -> None:
         self.configuration = configuration
         self.registry = registry
         self.now = now
@@ -59,7 +59,10 @@ class Session:
         self.fast = fast
         nominated = (PodInfo.of(p) for p in waiting
                      if (p.get("status") or {}).get("nominatedNodeName"))
-        self.cluster = ClusterSnapshot(snapshot, nominated)
+        if cache is not None:
+            cache.update(snapshot)
+        self._cache = cache
+        self.cluster = ClusterSnapshot(snapshot, nominated, cache)
         self._frameworks: dict[str, Framework] = {}
         self._fast: dict[str, Any] = {}
         self._table: Any = None
@@ -100,11 +103,34 @@ class Session:
             from reconciler.scheduler.fastpath import engine_for
 
             if self._table is None:
-                from reconciler.scheduler.fastpath.table import NodeTable
-
-                self._table = NodeTable(self.cluster)
+                self._table = self._node_table()
             self._fast[name] = engine_for(fwk, self._table)
         return self._fast[name]
+
+    def _node_table(self) -> Any:
+        """The fast path's columns: the cache's table with the rows of the nodes whose
+        NodeInfo changed since it last saw them counted again, or a new one when the
+        nodes, their order, a node's labels, taints, allocatable or images, or the
+        namespaces' labels (affinity terms select by them) changed."""
+        from reconciler.scheduler.fastpath.table import NodeTable
+
+        cache = self._cache
+        if cache is None:
+            return NodeTable(self.cluster)
+        namespaces = self.cluster.namespace_label_map()
+        table = cache.table
+        cache.table = None  # a refresh that raises leaves no half-counted table behind
+        if (table is None or table.generation != cache.static_generation
+                or table.namespaces != namespaces):
+            table = NodeTable(self.cluster)
+            table.generation, table.namespaces = cache.static_generation, namespaces
+        else:
+            table.cluster = self.cluster
+            for name in cache.stale | cache.assumed:
+                table.replace_node(table.position[name], cache.infos[name])
+        cache.stale.clear()
+        cache.table = table
+        return table
 
     def assume(self, pod: PodInfo, node: str) -> None:
         """Count ``pod`` on ``node`` for the rest of the session (both pictures)."""

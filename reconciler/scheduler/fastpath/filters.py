@@ -18,11 +18,12 @@ import numpy as np
 from reconciler.api.selectors import (
     NO_EXECUTE,
     NO_SCHEDULE,
+    Selector,
     find_untolerated_taint,
     toleration_tolerates,
 )
 from reconciler.scheduler.affinity import AffinityTerm, all_terms_match
-from reconciler.scheduler.fastpath.table import BoolArray, IntArray, NodeTable
+from reconciler.scheduler.fastpath.table import Anchor, BoolArray, IntArray, NodeTable
 from reconciler.scheduler.framework import PodInfo
 from reconciler.scheduler.plugins.node_affinity import (
     AddedAffinity,
@@ -96,15 +97,19 @@ def required_affinity_mask(table: NodeTable, required: RequiredNodeAffinity) -> 
     return mask
 
 
+def added_key(added: AddedAffinity) -> str:
+    """A cache key for a profile's addedAffinity: by value, since the table outlives the
+    reconcile (and the plugin instances) that filled its cache."""
+    return shape_key((added.required, added.preferred))
+
+
 def added_affinity_mask(table: NodeTable, added: AddedAffinity) -> BoolArray:
-    key = ("added-affinity", id(added))
+    key = ("added-affinity", added_key(added))
     mask = table.cache.get(key)
     if mask is None:
         mask = np.fromiter((added.match(i.node) for i in table.infos), np.bool_, table.size)
-        table.cache[key] = (added, mask)  # keep ``added`` alive: the key is its id
-        return mask
-    cached: BoolArray = mask[1]
-    return cached
+        table.cache[key] = mask
+    return mask
 
 
 def node_affinity(table: NodeTable, pod: PodInfo, added: AddedAffinity) -> BoolArray | None:
@@ -159,12 +164,28 @@ def resources_fit(table: NodeTable, pod: PodInfo) -> BoolArray:
 def spread_counts(table: NodeTable, constraint: SpreadConstraint, namespace: str) -> IntArray:
     """Per node, its pods counting for ``constraint`` (``countPodsMatchSelector``)."""
     selector = constraint.selector
+    key = ("spread", namespace, selector.matches_nothing, selector.requirements)
+    found = table.counted(key)
+    if found is not None:
+        return found.counts
 
     def predicate(p: PodInfo) -> int:
         return 1 if counts_pod(p.namespace, p.labels, p.terminating, selector, namespace) else 0
 
-    return table.counts(("spread", namespace, selector.matches_nothing,
-                         selector.requirements), predicate).counts
+    return table.counts(key, predicate, spread_anchor(selector, namespace)).counts
+
+
+def spread_anchor(selector: Selector, namespace: str) -> Anchor | None:
+    """A label (with the namespace) that every pod the selector counts carries: the
+    first exact requirement by key; ``None`` for selectors with only set-based
+    requirements (``In`` several values, ``Exists``...) or none."""
+    if selector.matches_nothing:
+        return None
+    exact = selector.exact_labels()
+    if not exact:
+        return None
+    key = min(exact)
+    return (namespace, key, exact[key])
 
 
 def inclusion_mask(table: NodeTable, pod: PodInfo, constraint: SpreadConstraint,

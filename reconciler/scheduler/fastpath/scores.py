@@ -84,7 +84,7 @@ def node_affinity(table: NodeTable, pod: PodInfo, idx: IntArray,
         "preferredDuringSchedulingIgnoredDuringExecution")
     if preferred is None and not added.preferred:
         return None
-    key = ("preferred-node-affinity", filters.shape_key(preferred or ()), id(added))
+    key = ("preferred-node-affinity", filters.shape_key(preferred or ()), filters.added_key(added))
     raw_all = table.cache.get(key)
     if raw_all is None:
         terms = tuple(preferred or ())

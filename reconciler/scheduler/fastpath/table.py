@@ -1,17 +1,28 @@
 """The cluster as columns: one numpy array per quantity, one slot per node, in the order
-filtering walks the nodes. Built once per reconcile from the session's NodeInfos and then
-kept up to date pod by pod as cycles assume pods onto nodes, so that the work of a cycle
-does not grow with the number of pods already placed.
+filtering walks the nodes. Built from the NodeInfos once, kept up to date pod by pod as
+cycles assume pods onto nodes, so that the work of a cycle does not grow with the
+number of pods already placed, and carried from one reconcile to the next by the
+scheduler's cache (:class:`reconciler.scheduler.cache.SchedulerCache`), which hands
+back only the nodes whose pods changed (:meth:`NodeTable.replace_node`).
 
-What changes during a reconcile (requests, pod counts, host ports, per-node counts of
-pods matching a selector or an affinity term) is updated in :meth:`NodeTable.assume`;
-what does not (labels, taints, allocatable, images) is read once and turned into masks
-and arrays on demand, cached by the pod "shape" asking (tolerations, node selector ...).
+What changes with pods (requests, pod counts, host ports, per-node counts of pods
+matching a selector or an affinity term) is updated in :meth:`NodeTable.assume` and
+:meth:`NodeTable.replace_node`; what does not (labels, taints, allocatable, images) is
+read once and turned into masks and arrays on demand, cached by the pod "shape" asking
+(tolerations, node selector ...). A change of any of those makes the cache build a new
+table.
+
+Per-node counts of pods matching a spreading selector are the common case by far (every
+Service selecting a Deployment's pods gives one): a count whose selector requires an
+exact label (``app=web``) is filed under that (namespace, key, value) *anchor*, so that
+a pod is only tested against the counts filed under its own labels, and a new count
+only looks at the pods carrying its anchor. The predicate decides as before; the
+anchor only skips pods for which it can only say 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,30 +41,51 @@ from reconciler.scheduler.resources import (
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 PodPredicate = Callable[[PodInfo], int]
+# (namespace, label key, label value): a label a pod must carry, in that namespace, for
+# a predicate to count it at all.
+Anchor = tuple[str, str, str]
+# anchor -> node position -> the node's pods carrying that label
+LabelledPods = dict[Anchor, dict[int, list[PodInfo]]]
 
 
 class PodCounts:
     """Per node, how many of its pods satisfy a predicate (an int per pod: a pod may
-    count more than once, e.g. a pod with two equal anti-affinity terms)."""
+    count more than once, e.g. a pod with two equal anti-affinity terms). With an
+    ``anchor``, the predicate is 0 for every pod without that label."""
 
-    __slots__ = ("counts", "predicate", "total")
+    __slots__ = ("anchor", "counts", "predicate", "total")
 
-    def __init__(self, predicate: PodPredicate, infos: Sequence[NodeInfo]) -> None:
+    def __init__(self, predicate: PodPredicate, size: int, anchor: Anchor | None = None) -> None:
         self.predicate = predicate
-        counts = np.zeros(len(infos), dtype=np.int64)
-        for i, info in enumerate(infos):
-            n = 0
-            for pod in info.pods:
-                n += predicate(pod)
-            counts[i] = n
-        self.counts = counts
-        self.total = int(counts.sum())
+        self.anchor = anchor
+        self.counts: IntArray = np.zeros(size, dtype=np.int64)
+        self.total = 0
 
     def add(self, pod: PodInfo, node: int) -> None:
         n = self.predicate(pod)
         if n:
             self.counts[node] += n
             self.total += n
+
+    def recount(self, node: int, pods: Iterable[PodInfo]) -> None:
+        """Count ``node`` again from ``pods`` (its pods, or those carrying the anchor)."""
+        predicate = self.predicate
+        n = 0
+        for pod in pods:
+            n += predicate(pod)
+        self.total += n - int(self.counts[node])
+        self.counts[node] = n
+
+
+def _file_pods(index: LabelledPods, node: int, pods: Iterable[PodInfo]) -> None:
+    for pod in pods:
+        namespace = pod.namespace
+        for key, value in pod.labels.items():
+            index.setdefault((namespace, key, value), {}).setdefault(node, []).append(pod)
+
+
+def _anchors_of(pods: Iterable[PodInfo]) -> set[Anchor]:
+    return {(pod.namespace, key, value) for pod in pods for key, value in pod.labels.items()}
 
 
 class TopologyCodes:
@@ -100,8 +132,14 @@ class NodeTable:
         self.tainted = [i for i, info in enumerate(infos) if info.taints]
         self._codes: dict[str, TopologyCodes] = {}
         self._counts: dict[Hashable, PodCounts] = {}
+        self._anchored: dict[Anchor, list[PodCounts]] = {}
+        self._unanchored: list[PodCounts] = []
+        self._labelled: LabelledPods | None = None  # built with the first anchored count
         self._ports: dict[tuple[str, int], dict[int, list[str]]] | None = None
         self.cache: dict[Hashable, Any] = {}  # per-shape masks and arrays (static columns)
+        # What the cache built this table for (see Session._node_table).
+        self.generation = 0
+        self.namespaces: Mapping[str, Mapping[str, str]] = {}
         # Called after each assume, once the counts are up to date (term groups).
         self.listeners: list[Callable[[PodInfo, int], None]] = []
 
@@ -139,13 +177,37 @@ class NodeTable:
             found = self._codes[key] = TopologyCodes(key, self.infos)
         return found
 
-    def counts(self, key: Hashable, predicate: PodPredicate) -> PodCounts:
+    def counted(self, key: Hashable) -> PodCounts | None:
+        """The count registered under ``key``, if any (saves building a predicate)."""
+        return self._counts.get(key)
+
+    def counts(self, key: Hashable, predicate: PodPredicate,
+               anchor: Anchor | None = None) -> PodCounts:
         """The per-node count of pods satisfying ``predicate``, registered under ``key``
-        (equal keys must mean equal predicates) and kept up to date from then on."""
+        (equal keys must mean equal predicates, and equal anchors) and kept up to date
+        from then on. ``anchor``: a label every pod the predicate counts carries."""
         found = self._counts.get(key)
         if found is None:
-            found = self._counts[key] = PodCounts(predicate, self.infos)
+            found = PodCounts(predicate, self.size, anchor)
+            if anchor is None:
+                for i, info in enumerate(self.infos):
+                    if info.pods:
+                        found.recount(i, info.pods)
+                self._unanchored.append(found)
+            else:
+                for i, pods in self._labelled_pods().get(anchor, {}).items():
+                    found.recount(i, pods)
+                self._anchored.setdefault(anchor, []).append(found)
+            self._counts[key] = found
         return found
+
+    def _labelled_pods(self) -> LabelledPods:
+        if self._labelled is None:
+            index: LabelledPods = {}
+            for i, info in enumerate(self.infos):
+                _file_pods(index, i, info.pods)
+            self._labelled = index
+        return self._labelled
 
     def ports(self) -> dict[tuple[str, int], dict[int, list[str]]]:
         """(protocol, port) -> node -> the host IPs bound there."""
@@ -181,10 +243,59 @@ class NodeTable:
         if self._ports is not None:
             for port in pod.host_ports:
                 self._add_port(port, node)
-        for counts in self._counts.values():
+        for counts in self._unanchored:
             counts.add(pod, node)
+        anchored = self._anchored
+        if anchored:
+            namespace = pod.namespace
+            for key, value in pod.labels.items():
+                for counts in anchored.get((namespace, key, value), ()):
+                    counts.add(pod, node)
+        if self._labelled is not None:
+            _file_pods(self._labelled, node, (pod,))
         for listener in self.listeners:
             listener(pod, node)
+
+    def replace_node(self, node: int, info: NodeInfo) -> None:
+        """The node at position ``node`` has other pods now (``info``, a new NodeInfo for
+        the same node, same labels, taints, allocatable and images): its row is counted
+        again from them, as a new table would count it."""
+        old = self.infos[node]
+        self.infos[node] = info
+        self.npods[node] = len(info.pods)
+        self.nonzero_cpu[node] = info.non_zero_requested.get(CPU, 0)
+        self.nonzero_mem[node] = info.non_zero_requested.get(MEMORY, 0)
+        for resource, column in self._requested.items():
+            column[node] = info.requested.get(resource, 0)
+        if self._ports is not None:
+            for ips in self._ports.values():
+                ips.pop(node, None)
+            for port, times in info.used_ports.items():
+                for _ in range(times):
+                    self._add_port(port, node)
+        for counts in self._unanchored:
+            counts.recount(node, info.pods)
+        labelled = self._labelled
+        if labelled is not None:
+            anchors = _anchors_of(old.pods)
+            for anchor in anchors:
+                by_node = labelled.get(anchor)
+                if by_node is not None:
+                    by_node.pop(node, None)
+                    if not by_node:
+                        del labelled[anchor]
+            _file_pods(labelled, node, info.pods)
+            anchors |= _anchors_of(info.pods)
+            for anchor in anchors:
+                found = self._anchored.get(anchor)
+                if found:
+                    pods = labelled.get(anchor, {}).get(node, ())
+                    for counts in found:
+                        counts.recount(node, pods)
+        # Term groups learn the terms of pods they have not seen (as on assume).
+        for pod in info.pods_with_affinity:
+            for listener in self.listeners:
+                listener(pod, node)
 
 
 PODS_RESOURCE = PODS

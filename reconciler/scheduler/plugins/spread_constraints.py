@@ -133,6 +133,34 @@ class ObjectLister(Protocol):
     def object(self, kind: str, namespace: str, name: str) -> Obj | None: ...
 
 
+class ServiceIndex:
+    """The Services of a picture of the cluster filed by one pair of their selector, so
+    that finding the Services selecting a pod looks at the Services filed under the
+    pod's own labels, not at every Service of the namespace (a Deployment with a
+    Service each makes that scan quadratic). Services with a nil selector select
+    nothing; an empty one selects everything and adds no label: neither is filed."""
+
+    def __init__(self, services: Iterable[Obj]) -> None:
+        self._filed: dict[tuple[str, str, str], list[tuple[Obj, Selector]]] = {}
+        for service in services:
+            chosen = (service.get("spec") or {}).get("selector")
+            if not chosen:
+                continue
+            namespace = (service.get("metadata") or {}).get("namespace", "")
+            key = min(chosen)
+            self._filed.setdefault((namespace, key, str(chosen[key])), []).append(
+                (service, from_map(chosen)))
+
+    def selecting(self, namespace: str, labels: Labels) -> list[Obj]:
+        """The Services in ``namespace`` whose selector matches ``labels``."""
+        found: list[Obj] = []
+        for key, value in labels.items():
+            for service, selector in self._filed.get((namespace, key, value), ()):
+                if selector.matches(labels):
+                    found.append(service)
+        return found
+
+
 _CONTROLLER_KINDS = {("v1", "ReplicationController"), ("apps/v1", "ReplicaSet"),
                      ("apps/v1", "StatefulSet")}
 
@@ -144,12 +172,19 @@ def default_selector(pod: Obj, lister: ObjectLister) -> Selector:
     namespace = meta.get("namespace", "")
     labels: Labels = meta.get("labels") or {}
     label_set: dict[str, str] = {}
-    for service in lister.objects("Service", namespace):
-        chosen = (service.get("spec") or {}).get("selector")
-        if chosen is None:
-            continue  # a nil selector matches nothing, not everything
-        if from_map(chosen).matches(labels):
-            label_set.update(chosen)
+    index: ServiceIndex | None = getattr(lister, "service_index", lambda: None)()
+    if index is not None:
+        # Selectors matching one pod agree on every key they share: the order of the
+        # updates cannot change the merged set.
+        for service in index.selecting(namespace, labels):
+            label_set.update((service.get("spec") or {})["selector"])
+    else:
+        for service in lister.objects("Service", namespace):
+            chosen = (service.get("spec") or {}).get("selector")
+            if chosen is None:
+                continue  # a nil selector matches nothing, not everything
+            if from_map(chosen).matches(labels):
+                label_set.update(chosen)
     selector = from_map(label_set) if label_set else Selector()
     owner = _controller_of(meta)
     if owner is None or (owner.get("apiVersion"), owner.get("kind")) not in _CONTROLLER_KINDS:
