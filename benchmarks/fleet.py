@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from reconciler.harness.cluster import Cluster
+from reconciler.kubelet import registration
 from reconciler.kubelet.machine import new_machine
 
 Obj = dict[str, Any]
@@ -149,12 +150,11 @@ def check_converged(cluster: Cluster, size: FleetSize, image: str | None = IMAGE
 
 
 def machine(index: int) -> Obj:
-    """Node ``node-<index>``'s machine. ``Cluster.add_node`` numbers pod CIDRs
-    ``10.244.N.0/24``, which ends at 255 nodes; a 5,000-node cluster takes its /24s from
-    a wider cluster CIDR, here 10.64.0.0/10 (16,384 of them)."""
+    """Node ``node-<index>``'s machine, with the /24 ``Cluster.add_node`` would give the
+    ``index + 1``-th node (the cluster CIDR holds 8,192: 5,000 nodes fit)."""
     return new_machine(f"node-{index}", cpu="4", memory="32Gi", pods=110,
                        labels={"topology.kubernetes.io/zone": ZONES[index % len(ZONES)]},
-                       taints=None, pod_cidr=f"10.{64 + index // 256}.{index % 256}.0/24",
+                       taints=None, pod_cidr=registration.pod_cidr_at(index + 1),
                        address=f"10.0.{index // 250}.{index % 250 + 1}")
 
 

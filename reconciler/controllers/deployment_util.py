@@ -436,15 +436,56 @@ def find_active_or_latest(new_rs: Obj | None, old_rss: list[Obj]) -> Obj | None:
 def equal_ignore_hash(t1: Mapping[str, Any], t2: Mapping[str, Any]) -> bool:
     """``EqualIgnoreHash``: templates equal (``Semantic.DeepEqual``) ignoring the
     pod-template-hash label."""
-    return _without_hash(t1) == _without_hash(t2)
+    # Compared in place: a deep copy of both templates per ReplicaSet per sync was most
+    # of the Deployment controller's allocation.
+    return _semantic_equal(dict(t1), dict(t2), _HASH_LABEL_PATH)
 
 
-def _without_hash(template: Mapping[str, Any]) -> Any:
-    t = copy.deepcopy(dict(template))
-    labels = (t.get("metadata") or {}).get("labels")
-    if isinstance(labels, dict):
-        labels.pop(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, None)
-    return semantic(t)
+# The one field EqualIgnoreHash leaves out: metadata.labels[pod-template-hash].
+_HASH_LABEL_PATH = ("metadata", "labels", DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY)
+_Skip = tuple[str, ...] | None
+
+
+def _skip_below(skip: _Skip, key: str) -> _Skip:
+    return skip[1:] if skip is not None and len(skip) > 1 and skip[0] == key else None
+
+
+def _skipped(skip: _Skip, key: str) -> bool:
+    return skip is not None and len(skip) == 1 and skip[0] == key
+
+
+def _semantic_empty(value: Any, skip: _Skip) -> bool:
+    """Whether :func:`semantic` drops ``value`` from the map holding it."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return all(_semantic_empty(v, _skip_below(skip, k)) for k, v in value.items()
+                   if not _skipped(skip, k))
+    if isinstance(value, list):
+        return not value
+    return False
+
+
+def _semantic_equal(a: Any, b: Any, skip: _Skip = None) -> bool:
+    """``semantic(a) == semantic(b)`` without building either, the field at ``skip``
+    (a path of map keys) left out."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in a.keys() | b.keys():
+            if _skipped(skip, key):
+                continue
+            below = _skip_below(skip, key)
+            a_empty = key not in a or _semantic_empty(a[key], below)
+            b_empty = key not in b or _semantic_empty(b[key], below)
+            if a_empty != b_empty:
+                return False
+            if not a_empty and not _semantic_equal(a[key], b[key], below):
+                return False
+        return True
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_semantic_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return bool(semantic(a) == semantic(b))
+    return bool(a == b)
 
 
 def find_new_replica_set(d: Mapping[str, Any], rs_list: list[Obj]) -> Obj | None:

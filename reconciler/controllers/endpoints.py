@@ -30,9 +30,10 @@ changed since the previous sync in memory).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,21 +149,66 @@ def trigger_time(svc: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> s
     return latest
 
 
-def inputs(snapshot: Snapshot, svc: Mapping[str, Any], selector: Mapping[str, str],
-           own: Any) -> tuple[Any, ...]:
-    """What a Service's sync reads, as the snapshot's own objects: the Service, the label
-    index buckets of its selector's pods, and the controller's own output (``own``).
-    The store replaces a bucket whenever one of its pods is written, so comparing these
-    by identity (no scan of the pods) tells a Service whose pods did not change."""
-    namespace = str(meta(svc).get("namespace", ""))
-    return (svc, tuple(snapshot.with_label("Pod", k, v) for k, v in sorted(selector.items())),
-            snapshot.get("Namespace", "", namespace), own)
+ServiceKey = tuple[str, str]  # (namespace, name)
 
 
-def same_inputs(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return len(a) == len(b) and all(
-        (len(x) == len(y) and all(p is q for p, q in zip(x, y))) if isinstance(x, tuple)
-        and isinstance(y, tuple) else x is y for x, y in zip(a, b))
+@dataclass(frozen=True, slots=True)
+class ServiceMemo:
+    """A Service whose last sync wrote nothing, and what that sync read, as the
+    snapshot's own objects: the Service, the label-index buckets of its selector's pairs,
+    its Namespace and the controller's own output. The store replaces an object on every
+    write and a bucket whenever one of its pods is written, so the same objects mean a
+    sync would read the same pods and write nothing again."""
+
+    svc: Mapping[str, Any]
+    pairs: tuple[tuple[str, str], ...]
+    buckets: tuple[Any, ...]
+    namespace: Any
+    own: Any
+
+    @staticmethod
+    def of(snapshot: Snapshot, svc: Mapping[str, Any], selector: Mapping[str, str],
+           own: Any) -> ServiceMemo:
+        pairs = tuple(sorted(selector.items()))
+        return ServiceMemo(svc, pairs, tuple(snapshot.with_label("Pod", k, v) for k, v in pairs),
+                           snapshot.get("Namespace", "", str(meta(svc).get("namespace", ""))),
+                           own)
+
+    def holds(self, snapshot: Snapshot, svc: Mapping[str, Any], own: Any) -> bool:
+        if self.svc is not svc or self.own is not own:
+            return False
+        if snapshot.get("Namespace", "", str(meta(svc).get("namespace", ""))) \
+                is not self.namespace:
+            return False
+        return all(snapshot.with_label("Pod", k, v) is bucket
+                   for (k, v), bucket in zip(self.pairs, self.buckets, strict=True))
+
+
+def changed_services(snapshot: Snapshot, memos: immutables.Map,
+                     own: Callable[[Snapshot, ServiceKey], Any]
+                     ) -> tuple[list[tuple[ServiceKey, Obj, Any]], Any]:
+    """The Services to sync, in key order, each with what ``own`` gives for it; and the
+    memos still holding, open for the caller to add to. A Service with a memo that holds
+    is not listed: syncing it would write nothing (see :class:`ServiceMemo`). Only the
+    changed ones are sorted: at 1,500 Services one event changes one or two."""
+    kept = memos.mutate()
+    changed = []
+    for svc in snapshot.iter_kind("Service"):
+        m = meta(svc)
+        key = (str(m.get("namespace", "")), str(m.get("name", "")))
+        read = own(snapshot, key)
+        memo = memos.get(key)
+        if memo is not None:
+            if memo.holds(snapshot, svc, read):
+                continue
+            del kept[key]
+        changed.append((key, svc, read))
+    if len(kept) > snapshot.count("Service") - len(changed):
+        for key in memos:  # a Service deleted since its memo was made
+            if key in kept and snapshot.get("Service", *key) is None:
+                del kept[key]
+    changed.sort(key=lambda entry: entry[0])
+    return changed, kept
 
 
 def merge_diff(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> Obj:
@@ -180,14 +226,6 @@ def merge_diff(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> Obj:
         elif current[key] != wanted[key]:
             patch[key] = wanted[key]
     return patch
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceMemo:
-    """A Service whose last sync wrote nothing, and what it read then (see
-    :func:`inputs`)."""
-
-    inputs: tuple[Any, ...]
 
 
 # -- the Endpoints object ------------------------------------------------------------------
@@ -324,6 +362,13 @@ def _without_resource_versions(subsets: Any) -> Any:
     return subsets
 
 
+def same_subsets(current: Any, wanted: list[Obj]) -> bool:
+    """The stored subsets are the wanted ones, a ``targetRef.resourceVersion`` someone
+    else wrote aside. ``wanted`` never holds one, so a plain equality (in C) settles the
+    usual case; the copy without them is only built for subsets that differ."""
+    return bool(current == wanted) or _without_resource_versions(current) == wanted
+
+
 def sync_service(snapshot: Snapshot, svc: Mapping[str, Any], pods: list[Obj]) -> list[Action]:
     """``syncService``: the write (if any) that makes the Service's Endpoints current."""
     m = meta(svc)
@@ -333,7 +378,7 @@ def sync_service(snapshot: Snapshot, svc: Mapping[str, Any], pods: list[Obj]) ->
     current = snapshot.get("Endpoints", namespace, name)
     current_annotations = dict(meta(current).get("annotations") or {}) if current else {}
     if current is not None:
-        same = (_without_resource_versions(current.get("subsets") or []) == subsets
+        same = (same_subsets(current.get("subsets") or [], subsets)
                 and dict(meta(current).get("labels") or {}) == labels
                 and (OVER_CAPACITY in current_annotations) == truncated)
         if same:
@@ -370,31 +415,47 @@ class EndpointsController:
     def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
                   memory: Any = None) -> Outcome:
         del now, rng  # nothing here waits or draws
-        previous: immutables.Map = memory if isinstance(memory, immutables.Map) \
-            else immutables.Map()
+        mem = memory if isinstance(memory, Memory) else Memory()
         actions: list[Action] = []
-        kept = {}
-        services: set[tuple[str, str]] = set()
-        for svc in snapshot.list("Service"):
-            key = (str(meta(svc).get("namespace", "")), str(meta(svc).get("name", "")))
-            services.add(key)
+        changed, kept = changed_services(snapshot, mem.services, _own_endpoints)
+        for key, svc, current in changed:
             selector = selector_of(svc)
             if selector is None:
-                continue
-            read = inputs(snapshot, svc, selector, snapshot.get("Endpoints", *key))
-            memo = previous.get(key)
-            if memo is not None and same_inputs(memo.inputs, read):
-                kept[key] = memo
                 continue
             wanted = sync_service(snapshot, svc, selected_pods(snapshot, svc, selector))
             actions += wanted
             if not wanted:
-                kept[key] = ServiceMemo(read)
-        for endpoints in snapshot.list("Endpoints"):
-            key = (str(meta(endpoints).get("namespace", "")), str(meta(endpoints).get("name", "")))
-            if key not in services:
-                actions.append(Delete("Endpoints", *key, uid=str(meta(endpoints).get("uid", ""))))
-        return Outcome.of(actions, memory=immutables.Map(kept))
+                kept[key] = ServiceMemo.of(snapshot, svc, selector, current)
+        revisions = (snapshot.kind_revision("Service"), snapshot.kind_revision("Endpoints"))
+        leftovers = mem.leftovers if revisions == mem.revisions \
+            else _leftover_deletes(snapshot)
+        actions += leftovers
+        return Outcome.of(actions, memory=Memory(kept.finish(), revisions, leftovers))
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """Per Service, its :class:`ServiceMemo`; and the deletes of Endpoints without a
+    Service (``checkLeftoverEndpoints``) as of the Service and Endpoints revisions."""
+
+    services: immutables.Map = dataclasses.field(default_factory=immutables.Map)
+    revisions: tuple[int, int] = (-1, -1)
+    leftovers: tuple[Action, ...] = ()
+
+
+def _own_endpoints(snapshot: Snapshot, key: ServiceKey) -> Obj | None:
+    return snapshot.get("Endpoints", *key)
+
+
+def _leftover_deletes(snapshot: Snapshot) -> tuple[Action, ...]:
+    """Deletes of the Endpoints whose Service is gone, in key order (no sort of all
+    Endpoints: only the leftovers are sorted)."""
+    found = []
+    for endpoints in snapshot.iter_kind("Endpoints"):
+        key = (str(meta(endpoints).get("namespace", "")), str(meta(endpoints).get("name", "")))
+        if snapshot.get("Service", *key) is None:
+            found.append((key, str(meta(endpoints).get("uid", ""))))
+    return tuple(Delete("Endpoints", *key, uid=uid) for key, uid in sorted(found))
 
 
 __all__ = ["EndpointsController", "find_port", "is_pod_ready", "should_pod_be_in_endpoints"]

@@ -33,8 +33,9 @@ in random order; here they are placed in the pods' key order.
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,15 +47,14 @@ from reconciler.controllers.endpoints import (
     LABEL_ZONE,
     LAST_CHANGE_TRIGGER_TIME,
     ServiceMemo,
+    changed_services,
     endpoint_port,
     find_port,
-    inputs,
     is_headless,
     is_pod_ready,
     merge_diff,
     meta,
     pod_ips,
-    same_inputs,
     selected_pods,
     selector_of,
     should_pod_be_in_endpoints,
@@ -319,9 +319,10 @@ def is_placeholder_of(current: Mapping[str, Any], placeholder: Mapping[str, Any]
             and current.get("addressType") == placeholder.get("addressType"))
 
 
-def finalize(sync: SliceSync, stamp: str) -> list[Action]:
+def finalize(sync: SliceSync, trigger: Callable[[], str]) -> list[Action]:
     """``finalize``: creates become updates of slices that would be deleted, then the
-    writes, each slice stamped with the trigger time."""
+    writes, each slice stamped with the trigger time (``trigger``, asked only when there
+    is a create or an update to stamp: it reads every pod's conditions)."""
     creates = list(sync.to_create)
     deletes = []
     for doomed in sync.to_delete:
@@ -334,6 +335,8 @@ def finalize(sync: SliceSync, stamp: str) -> list[Action]:
         else:
             deletes.append(doomed)
     actions: list[Action] = []
+    stamp = trigger() if sync.to_update or (creates and not meta(sync.svc).get("deletionTimestamp")) \
+        else ""
     if not meta(sync.svc).get("deletionTimestamp"):
         for wanted in creates:
             obj = {**wanted, "metadata": dict(wanted["metadata"])}
@@ -379,33 +382,32 @@ class EndpointSliceController:
     def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
                   memory: Any = None) -> Outcome:
         del now
-        previous: immutables.Map = memory if isinstance(memory, immutables.Map) \
+        memos: immutables.Map = memory if isinstance(memory, immutables.Map) \
             else immutables.Map()
         actions: list[Action] = []
-        kept = {}
         names_taken: set[tuple[str, str]] = set()
-        for svc in snapshot.list("Service"):
+        changed, kept = changed_services(snapshot, memos, _own_slices)
+        for (namespace, name), svc, current in changed:
             selector = selector_of(svc)
             if selector is None:
                 continue
-            namespace, name = str(meta(svc).get("namespace", "")), str(meta(svc).get("name", ""))
             ns = snapshot.get("Namespace", "", namespace)
             if ns is None or meta(ns).get("deletionTimestamp"):
                 continue  # NamespaceTerminatingCause: creates would fail, upstream drops them
-            read = inputs(snapshot, svc, selector,
-                          snapshot.with_label("EndpointSlice", LABEL_SERVICE_NAME, name))
-            memo = previous.get((namespace, name))
-            if memo is not None and same_inputs(memo.inputs, read):
-                kept[(namespace, name)] = memo
-                continue
             pods = selected_pods(snapshot, svc, selector)
             sync = SliceSync(snapshot, svc, rng, names_taken)
             reconcile_service(sync, pods, managed_slices(snapshot, namespace, name))
-            wanted = finalize(sync, trigger_time(svc, pods))
+            wanted = finalize(sync, functools.partial(trigger_time, svc, pods))
             actions += wanted
             if not wanted:
-                kept[(namespace, name)] = ServiceMemo(read)
-        return Outcome.of(actions, memory=immutables.Map(kept))
+                kept[(namespace, name)] = ServiceMemo.of(snapshot, svc, selector, current)
+        return Outcome.of(actions, memory=kept.finish())
+
+
+def _own_slices(snapshot: Snapshot, key: tuple[str, str]) -> Any:
+    # By name in every namespace: a superset of the Service's slices, which is all a
+    # memo needs (a write to any of them replaces this bucket).
+    return snapshot.with_label("EndpointSlice", LABEL_SERVICE_NAME, key[1])
 
 
 __all__ = [

@@ -39,13 +39,23 @@ level-triggered. The grace timer's ``progress`` flag asks the simulator whether 
 machine behind the node is still running (``NodeRuntime.spec.running``): an oracle for
 the engine's notion of convergence only -- what the controller *does* depends on the
 Lease and the Node alone.
+
+Cost: a monitor tick walks every node, as upstream's ``monitorNodeHealth`` does. Between
+ticks a reconcile (one per event) looks only at the nodes that changed, the queued ones
+and those whose last writes may not have landed: memory keeps a :class:`NodeView` per node
+(what the controller derives from its Node, Lease and machine) with the nodes ordered by
+staleness and by grace expiry and the zones' Ready counts (:class:`NodeIndex`), so the
+next tick's rehearsal and the grace timers read the few nodes that can act instead of
+all of them. The outcome is the one a pass over every node gives; the zones' rare states
+that reach every node (all in full disruption) take that pass.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -130,6 +140,10 @@ class Memory:
     # again ("the same value is processed only once unless Remove is explicitly called").
     processed: frozenset[str] = frozenset()
     probe_floor: immutables.Map = field(default_factory=immutables.Map)  # node -> time
+    # Not upstream's: what lets a reconcile look only at the nodes that changed.
+    index: NodeIndex | None = None
+    unsettled: frozenset[str] = frozenset()  # nodes the last pass wrote to (or their pods)
+    pods_seen: immutables.Map = field(default_factory=immutables.Map)  # node -> pod bucket
 
 
 class NodeLifecycleController:
@@ -143,17 +157,54 @@ class NodeLifecycleController:
                   memory: Any = None) -> Outcome:
         del rng
         mem = memory if isinstance(memory, Memory) else Memory()
-        run = Pass(snapshot, now, mem)
+        index, changed = refresh_index(snapshot, mem.index, mem.probe_floor)
+        monitoring = is_tick(now) and now > mem.monitored + EPSILON
+        if monitoring or mem.index is None or index.dynamic:
+            run = Pass(snapshot, now, mem)
+        else:
+            # Between monitor ticks only these nodes can have something to write: the
+            # others are unchanged since a pass that wrote nothing for them.
+            buckets = snapshot.pod_buckets()
+            names = set(changed) | set(mem.queue) | mem.unsettled
+            names.update(n for n in index.not_ready
+                         if buckets.get(n) is not mem.pods_seen.get(n))
+            found = (snapshot.get("Node", "", n) for n in sorted(names))
+            run = Pass(snapshot, now, mem, [n for n in found if n is not None])
         run.register_new_nodes()
-        if is_tick(now) and now > mem.monitored + EPSILON:
+        if monitoring:
             run.monitor()
         run.taint_no_execute()
         run.taint_no_schedule()
         run.mark_pods_not_ready()
         run.flush()
-        return Outcome.of(run.actions, self._timers(snapshot, now, run.mem), run.mem)
+        mem = run.settle(index, changed)
+        if mem.probe_floor is not index.floors:
+            index, _ = refresh_index(snapshot, index, mem.probe_floor)
+        mem = replace(mem, index=index)
+        return Outcome.of(run.actions, self._timers(snapshot, now, mem), mem)
 
     def _timers(self, snapshot: Snapshot, now: float, mem: Memory) -> list[Timer]:
+        index = mem.index
+        if index is None or index.dynamic:
+            return self._all_timers(snapshot, now, mem)
+        nxt = next_tick(now)
+        acts = rehearse(snapshot, nxt, mem, index)
+        if acts is None:
+            return self._all_timers(snapshot, now, mem)
+        timers = []
+        if acts:
+            timers.append(Timer(nxt, True, "node-controller: monitor node health"))
+        for running, entries in enumerate(index.by_expiry):
+            first = bisect.bisect_right(entries, nxt + EPSILON, key=lambda e: e[0])
+            if first < len(entries):
+                expiry, name = entries[first]
+                timers.append(Timer(expiry, not running, f"node-controller: {name} not heard from"))
+        timers += self._limiter_timers(now, mem, index.zone_of)
+        return earliest(timers)
+
+    def _all_timers(self, snapshot: Snapshot, now: float, mem: Memory) -> list[Timer]:
+        """The timers from a rehearsal over every node: the reference the per-node index
+        answers for (and what runs when the index cannot, rare states of the zones)."""
         nxt = next_tick(now)
         rehearsal = Pass(snapshot, nxt, mem)
         rehearsal.monitor()
@@ -167,11 +218,16 @@ class NodeLifecycleController:
             if expiry is not None and expiry > nxt + EPSILON:
                 timers.append(Timer(expiry, not machine_running(snapshot, name_of(node)),
                                     f"node-controller: {name_of(node)} not heard from"))
+        return earliest(timers + self._limiter_timers(now, mem, rehearsal.zone_of_name))
+
+    @staticmethod
+    def _limiter_timers(now: float, mem: Memory, zone_of: Callable[[str], str]) -> list[Timer]:
+        timers = []
         for zone, limiter in mem.limiters.items():
-            if any(rehearsal.zone_of_name(n) == zone for n in mem.queue) \
+            if any(zone_of(n) == zone for n in mem.queue) \
                     and math.isfinite(limiter.ready_at) and limiter.ready_at > now + EPSILON:
                 timers.append(Timer(limiter.ready_at, True, "node-controller: taint node"))
-        return earliest(timers)
+        return timers
 
 
 # -- time ---------------------------------------------------------------------------------
@@ -221,15 +277,20 @@ def zone_key(node: Mapping[str, Any]) -> str:
 class Pass:
     """One reconcile's work on copies of the nodes' conditions and taints."""
 
-    def __init__(self, snapshot: Snapshot, now: float, mem: Memory) -> None:
+    def __init__(self, snapshot: Snapshot, now: float, mem: Memory,
+                 nodes: list[Obj] | None = None) -> None:
+        """Over ``nodes`` (in name order) when given, else over every node."""
         self.snapshot, self.now, self.mem = snapshot, now, mem
-        self.nodes = snapshot.list("Node")
+        self.nodes = snapshot.list("Node") if nodes is None else nodes
+        self.every_node = nodes is None
         self.by_name = {name_of(n): n for n in self.nodes}
         self.conditions: dict[str, list[Obj]] = {}  # node -> new status.conditions
         self.taints: dict[str, list[Obj]] = {}  # node -> new spec.taints
         self.actions: list[Action] = []
         self.events: list[Action] = []
         self.pod_writes: list[Action] = []
+        self.written: set[str] = set()  # nodes written to, or their pods
+        self.pods_seen: dict[str, Any] = {}  # not-ready nodes whose pods needed nothing
 
     # -- reading --------------------------------------------------------------------
 
@@ -384,10 +445,20 @@ class Pass:
 
     def handle_disruption(self, zone_conditions: Mapping[str, list[Mapping[str, Any] | None]]
                           ) -> None:
-        new_states = {z: compute_zone_state(c)[1] for z, c in zone_conditions.items()}
-        all_are = all(s == FULL for s in new_states.values())
-        zones = immutables.Map({z: s for z, s in self.mem.zones.items() if z in zone_conditions})
-        all_were = all(s == FULL for s in zones.values())
+        self.handle_disruption_counts({z: ready_counts(c) for z, c in zone_conditions.items()})
+
+    def disruption(self, zone_counts: Mapping[str, tuple[int, int]]
+                   ) -> tuple[dict[str, str], immutables.Map, bool, bool]:
+        """The zones' new states, their remembered ones, and whether all are and all
+        were in full disruption."""
+        new_states = {z: zone_state(*counts) for z, counts in zone_counts.items()}
+        zones = immutables.Map({z: s for z, s in self.mem.zones.items() if z in zone_counts})
+        return (new_states, zones, all(s == FULL for s in new_states.values()),
+                all(s == FULL for s in zones.values()))
+
+    def handle_disruption_counts(self, zone_counts: Mapping[str, tuple[int, int]]) -> None:
+        """``handleDisruption`` from each zone's (Ready, not Ready) node counts."""
+        new_states, zones, all_are, all_were = self.disruption(zone_counts)
         limiters = self.mem.limiters
         if all_are and all_were:
             self.mem = replace(self.mem, zones=zones)
@@ -404,7 +475,7 @@ class Pass:
             floors = floors.update({name_of(n): self.now for n in self.nodes})
         for zone, state in new_states.items():
             if all_were or zones.get(zone) != state:
-                qps = zone_qps(state, len(zone_conditions[zone]))
+                qps = zone_qps(state, sum(zone_counts[zone]))
                 if qps is not None:
                     limiters = limiters.set(zone, limiters.get(zone, Limiter()).swap(qps, self.now))
         self.mem = replace(self.mem, zones=immutables.Map(new_states), limiters=limiters,
@@ -470,10 +541,12 @@ class Pass:
 
     def mark_pods_not_ready(self) -> None:
         stamp = clock.rfc3339(self.now)
+        buckets = self.snapshot.pod_buckets()
         for node in self.nodes:
             ready = self.ready(node)
             if ready is None or ready.get("status") == "True":
                 continue
+            writes = len(self.pod_writes)
             for pod in self.snapshot.pods_on_node(name_of(node)):
                 conditions = [dict(c) for c in (pod.get("status") or {}).get("conditions") or ()]
                 found = next((c for c in conditions if c.get("type") == "Ready"), None)
@@ -486,6 +559,10 @@ class Pass:
                     uid=uid_of(pod)))
                 self.pod_writes.append(RecordEvent(_involved(pod), "Warning", "NodeNotReady",
                                                    "Node is not ready", COMPONENT))
+            if len(self.pod_writes) > writes:
+                self.written.add(name_of(node))
+            else:
+                self.pods_seen[name_of(node)] = buckets.get(name_of(node))
 
     # -- writing ------------------------------------------------------------------------
 
@@ -500,6 +577,7 @@ class Pass:
         for node in self.nodes:
             name = name_of(node)
             if name in self.conditions:
+                self.written.add(name)
                 self.actions.append(Patch("Node", "", name,
                                           {"status": {"conditions": self.conditions[name]}},
                                           subresource="status", uid=uid_of(node)))
@@ -508,11 +586,231 @@ class Pass:
             name = name_of(node)
             current = list((node.get("spec") or {}).get("taints") or ())
             if name in self.taints and self.taints[name] != current:
+                self.written.add(name)
                 self.actions.append(Patch("Node", "", name,
                                           {"spec": {"taints": self.taints[name] or None}},
                                           uid=uid_of(node)))
         self.actions += self.pod_writes
         self.conditions, self.taints, self.events, self.pod_writes = {}, {}, [], []
+
+    def settle(self, index: NodeIndex, changed: Iterable[str]) -> Memory:
+        """The memory after this pass: the nodes to look at again on the next one even
+        if they do not change (a write of this pass that may not land), and the pod
+        buckets of the not-ready nodes whose pods needed nothing."""
+        seen: Any = (immutables.Map() if self.every_node else self.mem.pods_seen).mutate()
+        for name in self.written:
+            if name in seen:
+                del seen[name]
+        for name, bucket in self.pods_seen.items():
+            seen[name] = bucket
+        for name in changed:
+            if name not in index.views and name in seen:
+                del seen[name]
+        return replace(self.mem, unsettled=frozenset(self.written), pods_seen=seen.finish())
+
+
+# -- the per-node index: what lets a reconcile between ticks look at changed nodes only ------
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """What the controller derives from one node's inputs (the Node, its Lease, its
+    machine, its probe floor), kept until one of them is a different object."""
+
+    node: Obj
+    lease: Obj | None
+    runtime: Obj | None
+    floor: float | None
+    zone: str
+    excluded: bool  # EXCLUDE_DISRUPTION_LABEL: left out of the zone's state
+    ready: str | None  # the Ready condition's status; None without one
+    stale_at: float | None  # probe + grace (None: no timestamp at all, probe = now)
+    expiry: float | None  # grace_expiry
+    running: bool  # the machine runs (the grace timer's progress oracle)
+    # Whether a monitor pass, not finding the node stale, leaves it and the taint queue
+    # as they are, given that it is queued nowhere and that it is in the processed set
+    # exactly when ``wants_processed`` says (None: either way).
+    quiet: bool
+    wants_processed: bool | None
+
+
+def view_of(node: Obj, lease: Obj | None, runtime: Obj | None, floor: float | None) -> NodeView:
+    ready = condition(node, "Ready")
+    status = None if ready is None else ready.get("status")
+    times = [_parse(((lease or {}).get("spec") or {}).get("renewTime")),
+             _parse((ready or {}).get("lastHeartbeatTime")),
+             _parse(meta(node).get("creationTimestamp")), floor]
+    known = [t for t in times if t is not None]
+    grace = NODE_STARTUP_GRACE_PERIOD if ready is None else NODE_MONITOR_GRACE_PERIOD
+    stale_at = max(known) + grace if known else None
+    expiry = None if status == "Unknown" or stale_at is None else next_tick(stale_at)
+    taints = (node.get("spec") or {}).get("taints") or ()
+    quiet, wants = True, None
+    if status == "True":
+        quiet, wants = not (_has(taints, NOT_READY, NO_EXECUTE)
+                            or _has(taints, UNREACHABLE, NO_EXECUTE)), False
+    elif status in ("False", "Unknown"):
+        want, opposite = (NOT_READY, UNREACHABLE) if status == "False" \
+            else (UNREACHABLE, NOT_READY)
+        quiet, wants = _has(taints, want, NO_EXECUTE) \
+            and not _has(taints, opposite, NO_EXECUTE), True
+    running = runtime is not None and (runtime.get("spec") or {}).get("running", True) is not False
+    return NodeView(node, lease, runtime, floor, zone_key(node),
+                    EXCLUDE_DISRUPTION_LABEL in (meta(node).get("labels") or {}), status,
+                    stale_at, expiry, running, quiet, wants)
+
+
+Entry = tuple[float, str]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeIndex:
+    """Every node's :class:`NodeView` and the aggregates a reconcile reads instead of
+    walking the nodes: the nodes by staleness and by grace expiry, the zones' Ready
+    counts, and the few nodes a monitor pass could act on whatever the time."""
+
+    revisions: tuple[int, int, int]  # Node, Lease, NodeRuntime revisions it was read at
+    floors: immutables.Map  # the probe floors it was read with
+    views: immutables.Map  # name -> NodeView
+    by_stale: tuple[Entry, ...]  # (stale_at, name), nodes whose Ready is not Unknown
+    by_expiry: tuple[tuple[Entry, ...], tuple[Entry, ...]]  # (machine stopped, running)
+    zone_counts: immutables.Map  # zone -> (Ready, not Ready), excluded nodes left out
+    loud: frozenset[str]  # not quiet
+    wants_processed: frozenset[str]  # Ready False or Unknown
+    not_ready: frozenset[str]  # a Ready condition that is not True
+    dynamic: frozenset[str]  # stale_at None
+
+    def zone_of(self, name: str) -> str:
+        view = self.views.get(name)
+        return view.zone if view is not None else ""
+
+
+EMPTY_INDEX = NodeIndex((-1, -1, -1), immutables.Map(), immutables.Map(), (), ((), ()),
+                        immutables.Map(), frozenset(), frozenset(), frozenset(), frozenset())
+
+
+def refresh_index(snapshot: Snapshot, old: NodeIndex | None, floors: immutables.Map
+                  ) -> tuple[NodeIndex, frozenset[str]]:
+    """The index for ``snapshot`` and the names of the nodes whose view changed (added
+    and removed ones included). Nothing is read when the three kinds did not move; else
+    one identity check per node (the store keeps no list of changed objects)."""
+    revisions = (snapshot.kind_revision("Node"), snapshot.kind_revision("Lease"),
+                 snapshot.kind_revision("NodeRuntime"))
+    if old is not None and old.revisions == revisions and old.floors is floors:
+        return old, frozenset()
+    base = old or EMPTY_INDEX
+    leases_moved = base.revisions[1] != revisions[1]
+    runtimes_moved = base.revisions[2] != revisions[2]
+    floors_moved = base.floors is not floors
+    changes: list[tuple[str, NodeView | None, NodeView | None]] = []
+    for node in snapshot.iter_kind("Node"):
+        name = name_of(node)
+        was = base.views.get(name)
+        lease = snapshot.get("Lease", LEASE_NAMESPACE, name) \
+            if was is None or leases_moved else was.lease
+        runtime = snapshot.get("NodeRuntime", "", name) \
+            if was is None or runtimes_moved else was.runtime
+        floor = floors.get(name) if was is None or floors_moved else was.floor
+        if was is None or was.node is not node or was.lease is not lease \
+                or was.runtime is not runtime or was.floor != floor:
+            changes.append((name, was, view_of(node, lease, runtime, floor)))
+    if len(base.views) + sum(was is None for _, was, _ in changes) > snapshot.count("Node"):
+        changes += [(name, was, None) for name, was in base.views.items()
+                    if snapshot.get("Node", "", name) is None]
+    if not changes:
+        return replace(base, revisions=revisions, floors=floors), frozenset()
+    return _apply(base, changes, revisions, floors), frozenset(name for name, _, _ in changes)
+
+
+def _apply(base: NodeIndex, changes: list[tuple[str, NodeView | None, NodeView | None]],
+           revisions: tuple[int, int, int], floors: immutables.Map) -> NodeIndex:
+    views = base.views.mutate()
+    by_stale = list(base.by_stale)
+    by_expiry = [list(base.by_expiry[0]), list(base.by_expiry[1])]
+    counts = base.zone_counts.mutate()
+    sets = {"loud": set(base.loud), "wants": set(base.wants_processed),
+            "not_ready": set(base.not_ready), "dynamic": set(base.dynamic)}
+    for name, was, now in changes:
+        for view, sign in ((was, -1), (now, 1)):
+            if view is None:
+                continue
+            if view.ready != "Unknown" and view.stale_at is not None:
+                _sorted_change(by_stale, (view.stale_at, name), sign)
+            if view.expiry is not None:
+                _sorted_change(by_expiry[view.running], (view.expiry, name), sign)
+            if not view.excluded:
+                ready, not_ready = counts.get(view.zone, (0, 0))
+                ready, not_ready = (ready + sign, not_ready) if view.ready == "True" \
+                    else (ready, not_ready + sign)
+                if ready or not_ready:
+                    counts[view.zone] = (ready, not_ready)
+                elif view.zone in counts:
+                    del counts[view.zone]
+            for key, member in (("loud", not view.quiet), ("wants", view.wants_processed is True),
+                                ("not_ready", view.ready not in (None, "True")),
+                                ("dynamic", view.stale_at is None)):
+                if member:
+                    (sets[key].add if sign > 0 else sets[key].discard)(name)
+        if now is None:
+            del views[name]
+        else:
+            views[name] = now
+    return NodeIndex(revisions, floors, views.finish(), tuple(by_stale),
+                     (tuple(by_expiry[0]), tuple(by_expiry[1])), counts.finish(),
+                     frozenset(sets["loud"]), frozenset(sets["wants"]),
+                     frozenset(sets["not_ready"]), frozenset(sets["dynamic"]))
+
+
+def _sorted_change(entries: list[Entry], entry: Entry, sign: int) -> None:
+    at = bisect.bisect_left(entries, entry)
+    if sign > 0:
+        entries.insert(at, entry)
+    elif at < len(entries) and entries[at] == entry:
+        del entries[at]
+
+
+def rehearse(snapshot: Snapshot, nxt: float, mem: Memory, index: NodeIndex) -> bool | None:
+    """Whether the monitor pass at ``nxt`` and its NoExecute tainting would write, run
+    over the nodes that could make it write: the stale ones, the queued ones, and the
+    ones a monitor pass changes whatever the time (see :class:`NodeView`); every other
+    node only counts towards its zone's state. None when the zones' states reach every
+    node (all of them in full disruption, now or before): ask every node then."""
+    names = set(index.loud) | set(mem.queue)
+    names.update(n for n in index.wants_processed if n not in mem.processed)
+    names.update(n for n in mem.processed if n in index.views
+                 and index.views[n].wants_processed is False)
+    for stale_at, name in index.by_stale:
+        if not nxt > stale_at + EPSILON:
+            break
+        names.add(name)
+    found = (snapshot.get("Node", "", n) for n in sorted(names))
+    run = Pass(snapshot, nxt, mem, [n for n in found if n is not None])
+    counts = dict(index.zone_counts.items())
+    for zone in counts:
+        run._ensure_zone(zone)
+    for node in run.nodes:
+        view = index.views[name_of(node)]
+        run._ensure_zone(view.zone)
+        observed, current = run.update_health(node)
+        now_ready = current is not None and current.get("status") == "True"
+        if not view.excluded and now_ready != (view.ready == "True"):
+            ready, not_ready = counts[view.zone]
+            counts[view.zone] = (ready + 1, not_ready - 1) if now_ready \
+                else (ready - 1, not_ready + 1)
+        if current is None:
+            continue
+        run.process_taint_based_eviction(node, observed)
+        if current.get("status") != "True" and observed.get("status") == "True":
+            run._node_event(node, "NodeNotReady",
+                            f"Node {name_of(node)} status is now: NodeNotReady",
+                            status_change=True)
+    _, _, all_are, all_were = run.disruption(counts)
+    if (all_are or all_were) and not (all_are and all_were):
+        return None
+    run.handle_disruption_counts(counts)
+    run.taint_no_execute()
+    run.flush()
+    return bool(run.actions) or len(mem.known) > snapshot.count("Node")
 
 
 def earliest(timers: Iterable[Timer]) -> list[Timer]:
@@ -529,17 +827,26 @@ def earliest(timers: Iterable[Timer]) -> list[Timer]:
 def compute_zone_state(ready_conditions: Iterable[Mapping[str, Any] | None]) -> tuple[int, str]:
     """``ComputeZoneState``: FullDisruption when no node is Ready, PartialDisruption when
     more than 2 and at least 55% are not, Normal otherwise."""
+    ready, not_ready = ready_counts(ready_conditions)
+    return not_ready, zone_state(ready, not_ready)
+
+
+def ready_counts(ready_conditions: Iterable[Mapping[str, Any] | None]) -> tuple[int, int]:
     ready = not_ready = 0
     for c in ready_conditions:
         if c is not None and c.get("status") == "True":
             ready += 1
         else:
             not_ready += 1
+    return ready, not_ready
+
+
+def zone_state(ready: int, not_ready: int) -> str:
     if ready == 0 and not_ready > 0:
-        return not_ready, FULL
+        return FULL
     if not_ready > 2 and not_ready / (not_ready + ready) >= UNHEALTHY_ZONE_THRESHOLD:
-        return not_ready, PARTIAL
-    return not_ready, NORMAL
+        return PARTIAL
+    return NORMAL
 
 
 def zone_qps(state: str, zone_size: int) -> float | None:

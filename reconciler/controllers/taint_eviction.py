@@ -118,7 +118,9 @@ class TaintEvictionController:
                 key = (namespace_of(pod), name_of(pod))
                 seen.add(key)
                 works = self._process(pod, taints, works.get(key), works, now, actions)
-        for key, work in list(works.items()):
+        # Sorted: a Map iterates in the order of its keys' string hashes, which change
+        # from one interpreter to the next (PYTHONHASHSEED).
+        for key, work in sorted(works.items()):
             if key in seen:
                 continue
             found = snapshot.get("Pod", *key)

@@ -30,7 +30,7 @@ from reconciler.controllers.endpoints import EndpointsController
 from reconciler.controllers.endpointslice import EndpointSliceController
 from reconciler.engine.engine import Engine, RunResult, Step
 from reconciler.harness import desired, manifests, traffic
-from reconciler.kubelet import Kubelet
+from reconciler.kubelet import Kubelet, registration
 from reconciler.kubelet import behavior as container_behavior
 from reconciler.kubelet.machine import new_machine
 from reconciler.proxy import KubeProxy, NodeRules, iptables_save, rules_for
@@ -104,7 +104,7 @@ class Cluster:
         self._node_serial += 1
         machine = new_machine(name, cpu=str(cpu), memory=str(memory), pods=pods,
                               labels=labels, taints=taints,
-                              pod_cidr=f"10.244.{self._node_serial}.0/24",
+                              pod_cidr=registration.pod_cidr_at(self._node_serial),
                               address=f"10.0.{self._node_serial // 250}.{self._node_serial % 250 + 1}")
         return self.api.create(machine)
 
@@ -455,7 +455,7 @@ class Cluster:
         if pod is None or scheduler is None:
             return []
         # The scheduler's memory is what the engine hands back to it on its next call.
-        memory = self.engine._memory.get(scheduler.name)
+        memory = self.engine.memory_of(scheduler.name)
         return scheduler.explanations(memory, pod["metadata"].get("uid", ""))
 
     def explain(self, pod_name: str, namespace: str = "default") -> Any:

@@ -16,9 +16,11 @@ server, so that the kubelet can stay a pure function of the store::
       runtime: {...}              # containerd's state, see reconciler.runtime.simulated
       kubelet: {...}              # the kubelet's own memory, see reconciler.kubelet.podworker
 
-``podCIDR`` and ``address`` may be left out: the kubelet then allocates the lowest free
-``10.244.N.0/24`` and ``172.18.N.M`` address at registration and records them on the
-Node, where it reads them from afterwards (as the real kubelet reads ``spec.podCIDR``).
+``podCIDR`` and ``address`` may be left out: the kubelet then allocates the first free
+/24 of the cluster CIDR 10.224.0.0/11 counting from ``10.244.0.0/24`` (10.244.N.0/24 for
+the first 256 nodes, then 10.245.0.0/24 ...; see ``registration.CLUSTER_POD_CIDR``) and
+the lowest free ``172.18.N.M`` address at registration, and records them on the Node,
+where it reads them from afterwards (as the real kubelet reads ``spec.podCIDR``).
 """
 
 from __future__ import annotations

@@ -44,7 +44,15 @@ KUBELET_PORT = 10250
 NODE_STATUS_MAX_IMAGES = 50
 EVICTION_HARD_MEMORY = 100 * 2**20
 EVICTION_HARD_NODEFS_FRACTION = 0.1
+# The cluster's pod CIDR (kube-controller-manager --cluster-cidr, kube-proxy's
+# --cluster-cidr: ``proxy.rules.CLUSTER_CIDR`` must name the same network). A /11 holds
+# 8,192 /24s, one per node: Kubernetes' 5,000-node limit with room to spare, as large
+# clusters size it (kind's 10.244.0.0/16 ends at 256 nodes). Nodes get /24s from
+# 10.244.0.0 upwards, as on kind, and the allocation wraps around inside the /11 as the
+# node IPAM controller's CIDR set does past its last candidate.
+CLUSTER_POD_CIDR = ipaddress.ip_network("10.224.0.0/11")
 CLUSTER_POD_CIDR_START = ipaddress.ip_network("10.244.0.0/24")
+NODE_CIDR_PREFIX = 24
 NODE_ADDRESS_POOL = ipaddress.ip_network("172.18.0.0/16")
 ATTACH_DETACH_ANNOTATION = "volumes.kubernetes.io/controller-managed-attach-detach"
 
@@ -223,13 +231,40 @@ def internal_ip_of(node: Mapping[str, Any] | None) -> str:
     return ""
 
 
+def pod_cidr_at(index: int) -> str:
+    """The ``index``-th node /24 of the cluster CIDR, counting from 10.244.0.0/24."""
+    count = 1 << (NODE_CIDR_PREFIX - CLUSTER_POD_CIDR.prefixlen)
+    if not 0 <= index < count:
+        raise ValueError(f"the cluster CIDR {CLUSTER_POD_CIDR} has {count} node CIDRs, "
+                         f"not {index + 1}")
+    first = _node_cidr_offset(CLUSTER_POD_CIDR_START)
+    base = int(CLUSTER_POD_CIDR.network_address)
+    offset = (first + index) % count
+    return str(ipaddress.ip_network((base + (offset << (32 - NODE_CIDR_PREFIX)),
+                                     NODE_CIDR_PREFIX)))
+
+
+def _node_cidr_offset(subnet: ipaddress.IPv4Network | ipaddress.IPv6Network) -> int:
+    return (int(subnet.network_address) - int(CLUSTER_POD_CIDR.network_address)) \
+        >> (32 - NODE_CIDR_PREFIX)
+
+
 def lowest_free_pod_cidr(used: Sequence[str] | set[str]) -> str:
-    """The node IPAM controller's choice: the lowest free /24 from ``10.244.0.0``."""
-    start = int(CLUSTER_POD_CIDR_START.network_address) >> 8
-    for i in range(1 << 16):
-        subnet = ipaddress.ip_network(((((start + i) % (1 << 24)) << 8), 24))
-        if str(subnet) not in used:
-            return str(subnet)
+    """The node IPAM controller's choice: the first free /24 of the cluster CIDR from
+    ``10.244.0.0``, wrapping around; "" when all are taken."""
+    count = 1 << (NODE_CIDR_PREFIX - CLUSTER_POD_CIDR.prefixlen)
+    first = _node_cidr_offset(CLUSTER_POD_CIDR_START)
+    taken = set()
+    for cidr in used:
+        try:
+            subnet = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        if subnet.prefixlen == NODE_CIDR_PREFIX and subnet.subnet_of(CLUSTER_POD_CIDR):  # type: ignore[arg-type]
+            taken.add((_node_cidr_offset(subnet) - first) % count)
+    for index in range(count):
+        if index not in taken:
+            return pod_cidr_at(index)
     return ""
 
 

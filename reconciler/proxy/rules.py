@@ -3,7 +3,7 @@
 Mirrors ``pkg/proxy/iptables/proxier.go`` (``syncProxyRules``,
 ``writeServiceToEndpointRules``, the jump chains it ensures) and ``pkg/proxy/topology.go``
 (``CategorizeEndpoints``), modelling kube-proxy v1.33 with its defaults: masquerade bit 14
-(mark ``0x4000``), ``--cluster-cidr`` 10.244.0.0/16 as the local-traffic detector,
+(mark ``0x4000``), ``--cluster-cidr`` 10.224.0.0/11 as the local-traffic detector,
 ``--nodeport-addresses`` unset (every local address), ``localhostNodePorts`` on,
 ``MASQUERADE --random-fully``, the nfacct counters present, and the "large cluster" mode
 (no per-endpoint comments) above 1,000 endpoints.
@@ -23,7 +23,9 @@ from functools import lru_cache
 
 from reconciler.proxy.services import Endpoint, ServicePort, ServiceTable
 
-CLUSTER_CIDR = "10.244.0.0/16"
+# The pod network of every node (``kubelet.registration.CLUSTER_POD_CIDR``): a /11, room
+# for 8,192 node /24s, so that a 5,000-node cluster's pods are all "local" traffic.
+CLUSTER_CIDR = "10.224.0.0/11"
 MASQ_MARK = "0x4000"
 LARGE_CLUSTER_ENDPOINTS = 1000
 LOCALHOST_NODEPORTS_COUNTER = "localhost_nps_accepted_pkts"

@@ -6,13 +6,17 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.controllers import deployment_util as du
 from reconciler.controllers.controller_utils import (
     ALPHANUMS,
+    DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
     _fnv32a,
     compute_hash,
     safe_encode_string,
+    semantic,
     slow_start_batches,
 )
 from tests.controllers.objects import deployment, replica_set, template
@@ -184,3 +188,40 @@ def test_slow_start_batches_double_until_the_count_is_used_up() -> None:
     assert list(slow_start_batches(1)) == [1]
     assert list(slow_start_batches(0)) == []
     assert sum(slow_start_batches(500)) == 500
+
+
+# -- EqualIgnoreHash without copies: the same answer as comparing semantic copies ---------
+
+_leaf = st.one_of(st.none(), st.sampled_from(["", "a", "b"]), st.integers(0, 2), st.booleans())
+_keys = st.sampled_from(["metadata", "labels", "spec", "x", DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY])
+_values = st.recursive(_leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)), max_leaves=12)
+_templates = st.dictionaries(_keys, _values, max_size=4).filter(lambda t: _valid(t))
+
+
+def _valid(template: dict) -> bool:
+    return not template.get("metadata") or isinstance(template["metadata"], dict)
+
+
+def _copied_without_hash(template: dict) -> object:
+    t = copy.deepcopy(dict(template))
+    labels = (t.get("metadata") or {}).get("labels")
+    if isinstance(labels, dict):
+        labels.pop(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, None)
+    return semantic(t)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_templates, _templates, st.data())
+def test_equal_ignore_hash_is_the_comparison_of_semantic_copies(a: dict, b: dict,
+                                                                data: st.DataObject) -> None:
+    if data.draw(st.booleans()):
+        b = copy.deepcopy(a)  # equal ones are rare otherwise
+        labels = b.setdefault("metadata", {})
+        if isinstance(labels, dict):
+            labels = labels.setdefault("labels", {})
+            if isinstance(labels, dict):
+                labels[DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY] = data.draw(_values)
+    expected = _copied_without_hash(a) == _copied_without_hash(b)
+    assert du.equal_ignore_hash(a, b) == expected
+    assert du.equal_ignore_hash(b, a) == expected

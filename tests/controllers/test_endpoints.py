@@ -16,6 +16,7 @@ from reconciler.controllers.endpoints import (
     find_port,
     truncate,
 )
+from reconciler.controllers.endpointslice import EndpointSliceController
 from reconciler.store import Store
 
 Obj = dict[str, Any]
@@ -185,3 +186,88 @@ def test_endpoints_of_a_deleted_service_are_deleted_and_nothing_is_rewritten() -
     store.delete("Service", "default", "web")
     assert [type(a).__name__ for a in run(store, controller)] == ["Delete"]
     assert store.get("Endpoints", "default", "web") is None
+
+
+# -- memory only skips Services whose sync would write nothing -----------------------------
+
+
+def _apply(store: Store, actions: Any) -> None:
+    for action in actions:
+        if isinstance(action, Create):
+            obj = copy.deepcopy(action.obj)
+            obj["metadata"].setdefault("uid", f"uid-{obj['metadata']['name']}")
+            store.create(obj)
+        elif isinstance(action, Patch):
+            current = store.get(action.kind, action.namespace, action.name)
+            if current is not None:
+                store.update(merge_patch(copy.deepcopy(current), action.patch))
+        elif isinstance(action, Delete) and \
+                store.get(action.kind, action.namespace, action.name) is not None:
+            store.delete(action.kind, action.namespace, action.name)
+
+
+def _random_change(rng: random.Random, store: Store, serial: int) -> None:
+    apps = ["web", "api", "db"]
+    roll = rng.random()
+    pods = store.snapshot().list("Pod")
+    if roll < 0.35 or not pods:
+        labels = {"app": rng.choice(apps)} if rng.random() < 0.9 else {"tier": "x"}
+        store.create(pod(f"p{serial}", rng.choice([None, f"10.244.1.{serial % 250 + 2}"]),
+                         ready=rng.random() < 0.7, labels=labels,
+                         ports=[{"name": "http", "containerPort": 8080 + rng.randint(0, 1)}]))
+    elif roll < 0.5:
+        victim = rng.choice(pods)
+        store.delete("Pod", "default", victim["metadata"]["name"])
+    elif roll < 0.7:
+        changed = copy.deepcopy(rng.choice(pods))
+        changed["status"]["conditions"][0]["status"] = rng.choice(["True", "False"])
+        if rng.random() < 0.3:
+            changed["metadata"]["labels"] = {"app": rng.choice(apps)}
+        store.update(changed)
+    elif roll < 0.85:
+        name = rng.choice(apps)
+        current = store.get("Service", "default", name)
+        if current is None:
+            created = service(selector={"app": name},
+                              ports=[{"name": "http", "port": 80, "protocol": "TCP",
+                                      "targetPort": rng.choice([8080, "http"])}])
+            created["metadata"].update(name=name, uid=f"uid-svc-{name}-{serial}")
+            store.create(created)
+        elif rng.random() < 0.5:
+            store.delete("Service", "default", name)
+        else:
+            store.update({**current, "spec": {**current["spec"],
+                                              "publishNotReadyAddresses": rng.random() < 0.5}})
+    else:  # someone else's write to an Endpoints object or a slice
+        kind = rng.choice(["Endpoints", "EndpointSlice"])
+        found = store.snapshot().list(kind)
+        if found and rng.random() < 0.3:
+            gone = rng.choice(found)["metadata"]
+            store.delete(kind, gone["namespace"], gone["name"])
+        elif found:
+            target = copy.deepcopy(rng.choice(found))
+            target["metadata"].setdefault("labels", {})["touched"] = str(serial)
+            store.update(target)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_reconcile_with_memory_writes_what_one_without_writes(seed: int) -> None:
+    rng = random.Random(seed)
+    store = world(node_object("node-1"))
+    controllers = [EndpointsController(), EndpointSliceController()]
+    memories: list[Any] = [None, None]
+    for step in range(40):
+        for i in range(rng.randint(1, 3)):
+            _random_change(rng, store, step * 10 + i)
+        for n, controller in enumerate(controllers):
+            snap = store.snapshot()
+            out = controller.reconcile(snap, 10.0, random.Random(step), memories[n])
+            fresh = controller.reconcile(snap, 10.0, random.Random(step), None)
+            assert out.actions == fresh.actions
+            memories[n] = out.memory
+            _apply(store, out.actions)
+
+
+def node_object(name: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {
+        "name": name, "uid": f"uid-{name}", "labels": {"topology.kubernetes.io/zone": "z1"}}}

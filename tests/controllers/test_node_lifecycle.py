@@ -6,6 +6,7 @@ upstream's node_lifecycle_controller.go: the 50 s grace period on 5 s monitor ti
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -296,3 +297,69 @@ def test_the_controller_is_a_pure_function_of_its_inputs() -> None:
     a = world.controller.reconcile(snap, 55, random.Random(1), world.memory)
     b = world.controller.reconcile(snap, 55, random.Random(2), world.memory)
     assert a == b
+
+
+# -- the per-node index: the same writes and timers as a pass over every node -------------
+
+
+def _random_changes(rng: random.Random, store: Store, alive: dict[str, bool], now: float,
+                    serial: int) -> None:
+    for _ in range(rng.randint(0, 3)):
+        name = rng.choice(["a", "b", "c", "d", "e", "f"])
+        current = store.get("Node", "", name)
+        roll = rng.random()
+        if roll < 0.2 and current is None:
+            taints = rng.choice([None, [{"key": "node.kubernetes.io/unreachable",
+                                         "effect": "NoExecute"}]])
+            created = node(name, heartbeat=rng.choice([None, now]), zone=rng.choice("xyz"),
+                           ready=rng.choice(["True", "True", "False"]), taints=taints)
+            if rng.random() < 0.1:
+                created["metadata"]["labels"]["node.kubernetes.io/exclude-disruption"] = ""
+            store.create(created)
+            alive[name] = rng.random() < 0.8
+            if store.get("NodeRuntime", "", name) is None:
+                store.create({"apiVersion": "sim.reconciler.io/v1", "kind": "NodeRuntime",
+                              "metadata": {"name": name}, "spec": {"running": True}})
+        elif roll < 0.25 and current is not None:
+            store.delete("Node", "", name)
+        elif roll < 0.4:
+            alive[name] = not alive.get(name, True)
+            machine = store.get("NodeRuntime", "", name)
+            if machine is not None:
+                store.update({**machine, "spec": {"running": alive[name]}})
+        elif roll < 0.55 and current is not None:
+            store.create(running_pod(f"p{serial}-{_}", name))
+        elif roll < 0.65 and current is not None:
+            store.update({**current, "spec": {**current["spec"],
+                                              "unschedulable": rng.random() < 0.5}})
+    for name, running in alive.items():
+        current = store.get("Node", "", name)
+        if current is None or not running or rng.random() < 0.4:
+            continue
+        held = store.get("Lease", "kube-node-lease", name)
+        renewed = lease(name, now)
+        store.update({**held, "spec": renewed["spec"]}) if held else store.create(renewed)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_a_reconcile_that_reads_only_changed_nodes_decides_as_one_reading_all(seed: int) -> None:
+    """Random histories of nodes that come, go, stop and restart: every reconcile writes
+    what one without the per-node index (a pass over every node) writes, and its timers
+    are those of a rehearsal over every node."""
+    rng = random.Random(seed)
+    world = World()
+    controller = world.controller
+    alive: dict[str, bool] = {}
+    now = 0.0
+    for step in range(50):
+        _random_changes(rng, world.store, alive, now, step)
+        now += rng.choice([0, 0.5, 2.5, 5, 5, 10, 30])
+        snap = world.store.snapshot()
+        before = world.memory
+        if before is not None:
+            reference = controller.reconcile(snap, now, random.Random(0), replace(
+                before, index=None, unsettled=frozenset(), pods_seen=type(before.pods_seen)()))
+        out = world.run(now)
+        if before is not None:
+            assert out.actions == reference.actions
+        assert list(out.timers) == controller._all_timers(snap, now, out.memory)

@@ -4,12 +4,15 @@ terminated pods over the threshold -- each marked Failed, then deleted with grac
 
 from __future__ import annotations
 
+import copy
 import random
 from typing import Any
 
+import pytest
+
 from reconciler.api import clock
 from reconciler.api.actions import Delete, Outcome, Patch
-from reconciler.controllers.podgc import PodGC
+from reconciler.controllers.podgc import Memory, PodGC
 from reconciler.store import Store
 
 Obj = dict[str, Any]
@@ -108,3 +111,63 @@ def test_terminated_pods_over_the_threshold_go_evicted_first_then_oldest() -> No
     out = world.run(0)
     assert deleted(out) == [("evicted", 0), ("older", 0)]
     assert not [a for a in out.actions if isinstance(a, Patch)]  # already terminal
+
+
+def test_a_pass_lists_each_kind_of_pod_in_creation_order_across_nodes() -> None:
+    taint = {"key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"}
+    pods = [pod(f"p{i}", node_name, "Running", created=i, deleting=True)
+            for i, node_name in enumerate(["n2", "n1", "", "n2", "", "n1"])]
+    world = World(node("n1", "False", taint), node("n2", "False", taint), *pods)
+    assert deleted(world.run(0)) == [("p0", 0), ("p1", 0), ("p3", 0), ("p5", 0),
+                                     ("p2", 0), ("p4", 0)]
+
+
+def _random_change(rng: random.Random, store: Store, serial: int, now: float) -> None:
+    pods = store.snapshot().list("Pod")
+    roll = rng.random()
+    if roll < 0.45 or not pods:
+        phase = rng.choice(["Running", "Pending", "Succeeded", "Failed"])
+        store.create(pod(f"p{serial}", rng.choice(["", "n1", "n2", "n3", "gone"]), phase,
+                         created=rng.choice([0, now]), deleting=rng.random() < 0.3,
+                         reason="Evicted" if rng.random() < 0.3 and phase == "Failed" else ""))
+    elif roll < 0.6:
+        victim = rng.choice(pods)
+        store.delete("Pod", "default", victim["metadata"]["name"])
+    elif roll < 0.75:
+        changed = copy.deepcopy(rng.choice(pods))
+        changed["status"]["phase"] = rng.choice(["Running", "Succeeded", "Failed"])
+        store.update(changed)
+    else:
+        name = rng.choice(["n1", "n2", "n3"])
+        if store.get("Node", "", name) is None:
+            taints = [{"key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"}] \
+                if rng.random() < 0.5 else []
+            store.create(node(name, rng.choice(["True", "False"]), *taints))
+        else:
+            store.delete("Node", "", name)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_incremental_scan_decides_as_a_scan_of_every_pod(seed: int) -> None:
+    """Memory keeps a scan per node's bucket of pods and a count of terminated pods,
+    updated from the buckets that changed: every reconcile of a random history writes,
+    and asks to be woken, exactly as one that starts from no scan at all."""
+    rng = random.Random(seed)
+    gc = PodGC()
+    gc.threshold = rng.choice([0, 1, 3])
+    world = World(gc=gc)
+    now = 0.0
+    for step in range(30):
+        for _ in range(rng.randint(0, 4)):
+            _random_change(rng, world.store, step * 10 + _, now)
+        now += rng.choice([0, 1, 5, 20, 20, 40])
+        before = world.memory
+        scratch = None if before is None else Memory(before.last_gc, before.quarantine)
+        from_scratch = gc.reconcile(world.store.snapshot(), now, random.Random(0), scratch)
+        out = world.run(now)
+        assert out.actions == from_scratch.actions and out.timers == from_scratch.timers
+        assert out.memory == from_scratch.memory
+        for action in out.actions:
+            if isinstance(action, Delete) and world.store.get("Pod", action.namespace,
+                                                                action.name) is not None:
+                world.store.delete("Pod", action.namespace, action.name)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 
+import pytest
+
 from reconciler.api.actions import Create, Patch, RecordEvent
-from reconciler.kubelet import Kubelet, new_machine
+from reconciler.kubelet import Kubelet, new_machine, registration
+from reconciler.proxy import rules
 from reconciler.runtime import registry as image_registry
 from reconciler.store import Store
 from tests.kubelet.loop import Loop, cluster
@@ -115,3 +119,26 @@ def test_node_events_reference_the_node_by_name_as_the_kubelet_does() -> None:
     assert (event.involved["kind"], event.involved["name"], event.involved["uid"],
             event.component, event.host) == ("Node", "node-1", "node-1", "kubelet", "node-1")
     assert any(isinstance(a, Patch) and a.kind == "NodeRuntime" for a in out.actions)
+
+
+def test_node_cidrs_count_from_10_244_and_wrap_around_inside_the_cluster_cidr() -> None:
+    assert [registration.pod_cidr_at(i) for i in (0, 1, 255, 256, 3071, 3072, 8191)] == [
+        "10.244.0.0/24", "10.244.1.0/24", "10.244.255.0/24", "10.245.0.0/24",
+        "10.255.255.0/24", "10.224.0.0/24", "10.243.255.0/24"]
+    every = {registration.pod_cidr_at(i) for i in range(8192)}
+    assert len(every) == 8192
+    assert all(ipaddress.ip_network(c).subnet_of(registration.CLUSTER_POD_CIDR) for c in every)
+    with pytest.raises(ValueError):
+        registration.pod_cidr_at(8192)
+
+
+def test_the_lowest_free_node_cidr_skips_the_taken_ones_and_what_is_not_a_node_cidr() -> None:
+    taken = {registration.pod_cidr_at(i) for i in range(300)} | {"10.96.0.0/24", "bad"}
+    assert registration.lowest_free_pod_cidr(taken - {"10.244.7.0/24"}) == "10.244.7.0/24"
+    assert registration.lowest_free_pod_cidr(taken) == "10.245.44.0/24"
+    assert registration.lowest_free_pod_cidr(
+        {registration.pod_cidr_at(i) for i in range(8192)}) == ""
+
+
+def test_kube_proxy_treats_the_pod_cidrs_as_the_cluster_cidr() -> None:
+    assert rules.CLUSTER_CIDR == str(registration.CLUSTER_POD_CIDR)

@@ -198,7 +198,7 @@ def test_external_traffic_policy_local_uses_only_the_nodes_own_endpoints() -> No
          f"-j {sp.endpoints[0].chain}")]
     assert '"default/web:p80 has no local endpoints"' in on_3
     assert f"-A {sp.external_chain} -m comment --comment \"pod traffic for default/web:p80 " \
-           f"external destinations\" -s 10.244.0.0/16 -j {sp.cluster_chain}" in on_3
+           f"external destinations\" -s 10.224.0.0/11 -j {sp.cluster_chain}" in on_3
 
 
 def test_iptables_save_reads_the_kubernetes_service_back_as_the_kernel_prints_it() -> None:
@@ -212,7 +212,7 @@ def test_iptables_save_reads_the_kubernetes_service_back_as_the_kernel_prints_it
         "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
         ("-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "
          "\"default/kubernetes:https cluster IP\" -m tcp --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y"),
-        ("-A KUBE-SVC-NPX46M4PTMTKRN6Y ! -s 10.244.0.0/16 -d 10.96.0.1/32 -p tcp -m comment "
+        ("-A KUBE-SVC-NPX46M4PTMTKRN6Y ! -s 10.224.0.0/11 -d 10.96.0.1/32 -p tcp -m comment "
          "--comment \"default/kubernetes:https cluster IP\" -m tcp --dport 443 -j KUBE-MARK-MASQ"),
         (f"-A {sep} -s 172.18.0.2/32 -m comment --comment \"default/kubernetes:https\" "
          "-j KUBE-MARK-MASQ"),
