@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 __all__ = [
     "Format",
@@ -163,6 +163,24 @@ def parse_quantity(s: str | float | Quantity) -> Quantity:
     """
     if isinstance(s, Quantity):
         return s
+    # Manifests repeat a handful of strings ("100m", "500Mi") across every replica, and
+    # a Quantity is immutable, so one parse per distinct value is shared by every caller.
+    # Only exact str/int/float are cached: a bool must not hit the entry of 1 or 0, and
+    # a subclass keeps its own conversion.
+    if type(s) in _CACHED_TYPES:
+        return _parse_cached(s)
+    return _parse(s)
+
+
+_CACHED_TYPES = (str, int, float)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _parse_cached(s: str | float) -> Quantity:
+    return _parse(s)
+
+
+def _parse(s: str | float) -> Quantity:
     text = _as_text(s)
     if text == "":
         raise QuantityError(ERR_FORMAT_WRONG, text)

@@ -21,8 +21,14 @@ Timers say when the next sync of some pod is due; those that would only repeat a
 failure (a pull of an image still missing, a mount of a ConfigMap still missing, the
 restart of a container that keeps crashing) are ``progress=False``.
 
-``memory`` caches, per node, the inputs of a computation that wrote nothing and when its
-next timer is due; such a node is skipped until either changes. Losing it costs time only.
+``memory`` caches, per node, the inputs of its last computation and when its next timer
+is due; a node whose computation wrote nothing is skipped, without reading its pods,
+until an input changes (its ``NodeRuntime``, its Node, its bucket of the pods-by-node
+index, the ConfigMaps, Secrets or the registry) or a timer is due. Per pod it keeps what
+the pod's last status generation read, when that found the stored status already right,
+so a sync regenerates only the statuses of the pods that changed; and a node whose last
+sync wrote nothing but its heartbeat only runs the heartbeat until one of its own wake-ups
+is due (:class:`Quiet`). Losing it costs time only.
 """
 
 from __future__ import annotations
@@ -69,11 +75,48 @@ MAX_SYNCS_PER_NODE = 10_000  # a runaway guard; the rest waits for the next reco
 
 
 @dataclass(frozen=True, slots=True)
-class NodeMemo:
-    """A node whose last computation wrote nothing: its inputs and its next timers."""
+class PodMemo:
+    """What the last generation of a pod's status read, when it found the stored status
+    right or wrote the rest: while all of it is unchanged the status would come out the
+    same, so it is not generated again. ``pod`` holds the parts of the pod it reads, the
+    status being the one expected once the write is applied (so the echo of the kubelet's
+    own write is recognised). ``wakes`` is None when they depend on the time as well
+    (probes: the next probe with an effect is found by running the workers forward from
+    now), and are recomputed."""
 
-    signature: tuple[Any, ...]
+    resource_version: str | None  # None after a write: the pod's parts are compared
+    pod: tuple[Any, ...]  # spec, annotations, deletionTimestamp, status
+    record: Mapping[str, Any]
+    runtime: tuple[Any, ...]  # the sandbox's and its containers' runtime records
+    node: tuple[str, str, str]  # name, pod CIDR, host IP
+    world: tuple[int, int, int]
+    wakes: tuple[WakeUp, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """A node whose last full sync wrote nothing but its heartbeat. Until ``until`` (its
+    first pod, runtime or eviction-manager wake-up), with the same inputs and no runtime
+    transition due, a full sync would again find nothing to do but the heartbeat: only
+    that runs, so a heartbeat costs O(1) instead of O(pods on the node)."""
+
+    until: float
+    timers: tuple[WakeUp, ...]  # the earliest of the node's own wake-ups (not the beat's)
+    memory_pressure: bool  # what the eviction manager reported to the heartbeat
+
+
+@dataclass(frozen=True, slots=True)
+class NodeMemo:
+    """One node's last computation: its inputs, its next timers, whether it wrote
+    nothing (``settled``), and its pods' memos. ``pods_bucket`` is compared by identity:
+    the store gives a node's bucket a new object whenever one of its pods is written."""
+
+    inputs: tuple[str, str, tuple[int, int, int]]  # NodeRuntime rv, Node rv, world
+    pods_bucket: Any
     timers: tuple[Timer, ...]
+    settled: bool
+    pods: Mapping[str, PodMemo] = field(default_factory=dict)
+    quiet: Quiet | None = None
 
 
 class Kubelet:
@@ -87,29 +130,71 @@ class Kubelet:
         del rng  # ids are hashes of what they identify: nothing here is random
         memo: Mapping[str, NodeMemo] = memory if isinstance(memory, Mapping) else {}
         cluster = ClusterView(snapshot)
-        actions: list[Action] = []
-        timers: list[Timer] = []
+        buckets = snapshot.pod_buckets()
         kept: dict[str, NodeMemo] = {}
-        for machine in snapshot.list("NodeRuntime"):
+        due: list[tuple[str, Obj, tuple[str, str, tuple[int, int, int]], Any]] = []
+        for machine in snapshot.iter_kind("NodeRuntime"):
             if not is_running(machine):
                 continue
             name = name_of(machine)
-            pods = snapshot.pods_on_node(name)
-            signature = cluster.signature(machine, pods)
+            inputs = (_rv(machine), _rv(snapshot.get("Node", "", name)), cluster.world)
+            bucket = buckets.get(name)
             cached = memo.get(name)
-            if cached is not None and cached.signature == signature \
-                    and all(t.at > now for t in cached.timers):
-                timers += cached.timers
+            if cached is not None and cached.settled and cached.pods_bucket is bucket \
+                    and cached.inputs == inputs and all(t.at > now for t in cached.timers):
                 kept[name] = cached
+            else:
+                due.append((name, machine, inputs, bucket))
+        actions: list[Action] = []
+        due.sort(key=lambda d: d[0])  # the nodes' order: NodeRuntime keys
+        for name, machine, inputs, bucket in due:
+            cached = memo.get(name)
+            quiet = cached.quiet if cached is not None else None
+            if quiet is not None and now < quiet.until and cached is not None \
+                    and cached.pods_bucket is bucket and cached.inputs == inputs \
+                    and _no_transition_due(machine, now):
+                node = snapshot.get("Node", "", name)
+                assert node is not None  # its resourceVersion is one of the inputs
+                beat = heartbeat.sync(snapshot, node, now, quiet.memory_pressure)
+                actions += beat.actions
+                kept[name] = NodeMemo(inputs, bucket, tuple(earliest_timers(
+                    [*quiet.timers, *beat.wakes], now)), not beat.actions, cached.pods, quiet)
                 continue
-            done = NodeSync(cluster, machine, pods, now).run()
+            done = NodeSync(cluster, machine, snapshot.pods_on_node(name), now,
+                            cached.pods if cached is not None else {}).run()
             actions += done.actions
-            node_timers = earliest_timers(done.wakes, now)
-            timers += node_timers
-            if not done.actions:
-                kept[name] = NodeMemo(signature, tuple(node_timers))
-        return Outcome.of(actions, earliest_timers(
-            [WakeUp(t.at, t.progress, t.why) for t in timers], now), MappingProxyType(kept))
+            kept[name] = NodeMemo(inputs, bucket, tuple(earliest_timers(done.wakes, now)),
+                                  not done.actions, MappingProxyType(done.pods), done.quiet)
+        return Outcome.of(actions, earliest_node_timers(kept, now), MappingProxyType(kept))
+
+
+def earliest_node_timers(nodes: Mapping[str, NodeMemo], now: float) -> list[Timer]:
+    """:func:`earliest_timers` over every node's timers, a tie going to the node first in
+    key order (as when they are collected in that order), without sorting the nodes."""
+    progress: tuple[float, str, Timer] | None = None
+    other: tuple[float, str, Timer] | None = None
+    for name, memo in nodes.items():
+        for t in memo.timers:
+            if t.at <= now:
+                continue
+            key = (t.at, name, t)
+            if t.progress:
+                if progress is None or key[:2] < progress[:2]:
+                    progress = key
+            elif other is None or key[:2] < other[:2]:
+                other = key
+    timers = []
+    if progress is not None:
+        timers.append(Timer(progress[0], True, progress[2].why))
+    if other is not None and (progress is None or other[0] < progress[0]):
+        timers.append(Timer(other[0], False, other[2].why))
+    return timers
+
+
+def _no_transition_due(machine: Obj, now: float) -> bool:
+    """No pull finishes and no container exits by ``now`` in the machine's runtime."""
+    due = runtime_state(machine).get("nextTransitionAt")
+    return due is None or float(due) > now
 
 
 def earliest_timers(wakes: Iterable[WakeUp], now: float) -> list[Timer]:
@@ -134,18 +219,15 @@ class ClusterView:
         self.snapshot = snapshot
         self.registry = snapshot.get("ImageRegistry", "", "default")
         self.runtime = SimulatedRuntime(self.registry)
-        self._world = (snapshot.kind_revision("ConfigMap"), snapshot.kind_revision("Secret"),
-                       snapshot.kind_revision("ImageRegistry"))
+        # What a pod's status and wake-ups read beyond its node: volume and env sources,
+        # and which images the registry has.
+        self.world = (snapshot.kind_revision("ConfigMap"), snapshot.kind_revision("Secret"),
+                      snapshot.kind_revision("ImageRegistry"))
         self._used_cidrs: set[str] | None = None
         self._used_addresses: set[str] = set()
 
     def exists(self, kind: str, namespace: str, name: str) -> bool:
         return self.snapshot.get(kind, namespace, name) is not None
-
-    def signature(self, machine: Obj, pods: list[Obj]) -> tuple[Any, ...]:
-        node = self.snapshot.get("Node", "", name_of(machine))
-        return (_rv(machine), _rv(node), self._world,
-                tuple((p["metadata"].get("uid"), _rv(p)) for p in pods))
 
     def allocate(self, machine: Obj, node: Obj | None) -> tuple[str, str]:
         """The machine's pod CIDR and address: declared, recorded on its Node, or new."""
@@ -204,6 +286,11 @@ def evicted_status(pod: Obj, status: Obj, message: str, since: float) -> Obj:
             "conditions": [target, *conditions]}
 
 
+def _probed(pod: Obj) -> bool:
+    """Whether any container has a probe: its wake-ups then depend on the time."""
+    return any(prober.specs_of(c) for c, _ in podworker.probed_containers(pod.get("spec") or {}))
+
+
 def _rv(obj: Mapping[str, Any] | None) -> str:
     return str(((obj or {}).get("metadata") or {}).get("resourceVersion", "")) if obj else ""
 
@@ -220,13 +307,17 @@ def _phase(pod: Mapping[str, Any]) -> str:
 class NodeDone:
     actions: list[Action] = field(default_factory=list)
     wakes: list[WakeUp] = field(default_factory=list)
+    pods: dict[str, PodMemo] = field(default_factory=dict)
+    quiet: Quiet | None = None
 
 
 class NodeSync:
     """One machine's kubelet for one reconcile. Works on copies; returns actions."""
 
-    def __init__(self, cluster: ClusterView, machine: Obj, pods: list[Obj], now: float) -> None:
+    def __init__(self, cluster: ClusterView, machine: Obj, pods: list[Obj], now: float,
+                 pod_memos: Mapping[str, PodMemo] | None = None) -> None:
         self.cluster = cluster
+        self.pod_memos: Mapping[str, PodMemo] = pod_memos or {}
         self.runtime = cluster.runtime
         self.machine = machine
         self.name = name_of(machine)
@@ -239,6 +330,7 @@ class NodeSync:
         self.done = NodeDone()
         self._admitted: admission.NodeUsage | None = None  # built at the first admission
         self._memory_pressure = False  # what the eviction manager reports this time
+        self._pressure = False  # what it measured this time
 
     def _boot_state(self) -> Obj:
         images = spec_of(self.machine).get("images") or []
@@ -246,15 +338,44 @@ class NodeSync:
 
     def run(self) -> NodeDone:
         self._start_and_register()
+        own: tuple[int, int] | None = None  # actions and wake-ups before the heartbeat's
         if self.node is not None:
             self._sync_pods()
             self._sync_node_images()
+            own = len(self.done.actions), len(self.done.wakes)
             beat = heartbeat.sync(self.cluster.snapshot, self.node, self.now,
                                   self._memory_pressure)
             self.done.actions += beat.actions
             self.done.wakes += beat.wakes
+        written = len(self.done.actions)
         self._write_state()
+        if own is not None and own[0] == 0 and len(self.done.actions) == written:
+            self.done.quiet = self._quiet(self.done.wakes[:own[1]])
         return self.done
+
+    def _quiet(self, wakes: list[WakeUp]) -> Quiet | None:
+        """The :class:`Quiet` memo of a sync that wrote nothing but the heartbeat, unless
+        a later sync could differ for a reason no wake-up announces: memory pressure
+        (its time is recorded on every sync under it), or a pod whose wake-ups depend on
+        the time (probes), whose status is not settled, or whose sync is due."""
+        if self._pressure:
+            return None
+        until = float("inf")
+        for uid, record in self.records.items():
+            memo = self.done.pods.get(uid)
+            if memo is None or memo.wakes is None:
+                return None
+            if record.get("wakeAt") is not None:
+                until = min(until, float(record["wakeAt"]))
+        for w in wakes:
+            until = min(until, w.at)
+        if until <= self.now:
+            return None
+        future = [w for w in wakes if w.at > self.now]
+        progress = min((w for w in future if w.progress), key=lambda w: w.at, default=None)
+        other = min((w for w in future if not w.progress), key=lambda w: w.at, default=None)
+        return Quiet(until, tuple(w for w in (progress, other) if w is not None),
+                     self._memory_pressure)
 
     # -- 1. start and register ---------------------------------------------------------
 
@@ -391,8 +512,28 @@ class NodeSync:
             if podworker.deletion_requested(pod):
                 self._delete(pod)
             return
-        self.done.wakes += podworker.wake_ups(pod, record, self.state, self.runtime, view,
-                                              self.now)
+        uid = _uid(pod)
+        self.state, runtime = self.runtime.sandbox_records(self.state, self.now,
+                                                           record.get("sandbox", ""))
+        rv, node, world = _rv(pod), (view.name, view.pod_cidr, view.host_ip), self.cluster.world
+        meta = pod["metadata"]
+        parts = (pod.get("spec"), meta.get("annotations"), meta.get("deletionTimestamp"),
+                 pod.get("status"))
+        memo = self.pod_memos.get(uid)
+        if memo is not None and (memo.resource_version == rv or memo.pod == parts) \
+                and memo.runtime == runtime and memo.record == record and memo.node == node \
+                and memo.world == world:
+            wakes = memo.wakes
+            if wakes is None:
+                wakes = tuple(podworker.wake_ups(pod, record, self.state, self.runtime, view,
+                                                 self.now))
+            self.done.wakes += wakes
+            # The current objects rather than the remembered equal ones: the memory then
+            # shares what the store holds, and the next comparison stops at identity.
+            self.done.pods[uid] = PodMemo(rv, parts, record, runtime, node, world, memo.wakes)
+            return
+        wakes = tuple(podworker.wake_ups(pod, record, self.state, self.runtime, view, self.now))
+        self.done.wakes += wakes
         wanted = generate(pod, self._runtime_view(pod, record, view), self.now)
         if record.get("evict"):
             wanted = evicted_status(pod, wanted, str(record["evict"]), float(record["killing"])
@@ -400,12 +541,20 @@ class NodeSync:
         current = pod.get("status") or {}
         changed = {k: v for k, v in wanted.items() if current.get(k) != v}
         if changed:
-            meta = pod["metadata"]
             self.done.actions.append(Patch("Pod", meta.get("namespace", ""), meta["name"],
                                            {"status": changed}, subresource="status",
-                                           uid=_uid(pod)))
+                                           uid=uid))
         if podworker.killed(record) and podworker.deletion_requested(pod):
             self._delete(pod)
+            return
+        # Generation reads the stored status only for what it keeps (conditions' transition
+        # times, other conditions, a terminal phase), so once the stored status holds what
+        # was wanted, the same inputs give the same status at any later time.
+        if changed:
+            # Every value written is a string or a list: the merge replaces them whole.
+            parts = (*parts[:3], {**current, **changed})
+        self.done.pods[uid] = PodMemo(None if changed else rv, parts, record, runtime, node, world,
+                                      None if _probed(pod) else wakes)
 
     # -- the eviction manager (memory) ---------------------------------------------------
 
@@ -434,6 +583,7 @@ class NodeSync:
         capacity = eviction.capacity_bytes(self.node)
         available = capacity - used
         pressure = capacity > 0 and available < eviction.THRESHOLD_BYTES
+        self._pressure = pressure
         if pressure:
             self.kubelet["memoryPressureAt"] = self.now
         seen = self.kubelet.get("memoryPressureAt")
@@ -502,4 +652,4 @@ class NodeSync:
                                            subresource="status"))
 
 
-__all__ = ["Kubelet", "NodeMemo"]
+__all__ = ["Kubelet", "NodeMemo", "PodMemo", "Quiet"]

@@ -48,10 +48,10 @@ emitted when the reason (or the failure it is about) changes, once per window.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from reconciler.api.actions import RecordEvent
@@ -114,7 +114,11 @@ class PodSync:
     def __init__(self, pod: Obj, record: Mapping[str, Any], state: RuntimeState,
                  runtime: ContainerRuntime, node: NodeView, t: float) -> None:
         self.pod = pod
-        self.rec: Obj = copy.deepcopy(dict(record))
+        # Copy-on-write: the record given (the stored one, or the previous round's) is
+        # shared, never changed; a sub-table is copied the first time it is written
+        # (:meth:`table`), and every other change replaces a top-level value.
+        self.rec: Obj = dict(record)
+        self._owned: set[str] = set()
         self.state = state
         self.runtime = runtime
         self.node = node
@@ -141,8 +145,28 @@ class PodSync:
                                             self.node.name, path))
 
     def table(self, key: str) -> Obj:
-        found: Obj = self.rec.setdefault(key, {})
+        """The record's sub-table ``key``, this sync's own copy, to be written."""
+        found = self.rec.get(key)
+        if found is None or key not in self._owned:
+            found = _copy_table(found or {})
+            self.rec[key] = found
+            self._owned.add(key)
         return found
+
+    def peek(self, key: str) -> Mapping[str, Any]:
+        """The record's sub-table ``key``, to be read only. A missing one is added empty,
+        where a write would have added it, so the record's keys keep their order."""
+        found: Mapping[str, Any] | None = self.rec.get(key)
+        if found is None:
+            found = self.rec[key] = {}
+            self._owned.add(key)
+        return found
+
+
+def _copy_table(table: Mapping[str, Any]) -> Obj:
+    """A copy of a sub-table down to its last dict (the probe workers are changed in
+    place two levels down); the other values are immutable."""
+    return {k: _copy_table(v) if isinstance(v, dict) else v for k, v in table.items()}
 
 
 def sync_pod(pod: Obj, record: Mapping[str, Any], state: RuntimeState,
@@ -164,7 +188,13 @@ def behavior_digest(pod: Mapping[str, Any]) -> str:
     """A short digest of the pod's behaviour annotation ("" without one): when it
     changes, the pod is synced at once (a pod update does that upstream)."""
     text = ((pod.get("metadata") or {}).get("annotations") or {}).get(behavior.ANNOTATION)
-    return hashlib.sha256(str(text).encode()).hexdigest()[:16] if text is not None else ""
+    return _digest(str(text)) if text is not None else ""
+
+
+@lru_cache(maxsize=4096)
+def _digest(text: str) -> str:
+    # Asked for every pod of a node on each of its syncs; replicas share their text.
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def deletion_requested(pod: Mapping[str, Any]) -> bool:
@@ -300,7 +330,7 @@ def _run_pending_stops(s: PodSync) -> None:
         pending = stopping[name]
         if pending["at"] <= s.t + EPSILON:
             s.state, _ = s.runtime.stop_container(s.state, s.t, pending["id"], pending["timeout"])
-            del s.rec["stopping"][name]
+            del s.table("stopping")[name]
 
 
 # -- volumes and sandbox ---------------------------------------------------------------
@@ -424,7 +454,7 @@ def _sync_app_containers(s: PodSync) -> None:
             # Killed for a failed probe: computePodActions started it again in the same
             # sync, right after the kill, whatever the exit code (ContainersToStart).
             if latest.state == ContainerState.EXITED:
-                del s.rec["probeKills"][name]
+                del s.table("probeKills")[name]
                 _start_container(s, container, init=False, after_kill=True)
             continue
         if should_restart(latest, policy):
@@ -446,7 +476,7 @@ def _start_container(s: PodSync, container: Mapping[str, Any], init: bool,
     if judged is not None and judged.state == ContainerState.EXITED \
             and _in_crash_loop_back_off(s, container, init, judged):
         return False
-    waiting = s.table("waiting").get(name) or {}
+    waiting = s.peek("waiting").get(name) or {}
     if waiting.get("reason") == events.CREATE_CONTAINER_CONFIG_ERROR and "resync" in s.rec:
         return False  # the pod worker's error back-off: retried at the resync
     image_ref = _ensure_image_exists(s, container, init)
@@ -491,7 +521,7 @@ def _set_waiting(s: PodSync, container: Mapping[str, Any], init: bool, reason: s
                  message: str, key: Any, emit: list[tuple[events.EventType, str, str]]) -> None:
     """Cache why ``container`` is not running; its events go out when that changes."""
     name = container.get("name", "")
-    current = s.table("waiting").get(name)
+    current = s.peek("waiting").get(name)
     if current is not None and (current.get("reason"), current.get("key")) == (reason, key):
         return
     s.table("waiting")[name] = {"reason": reason, "message": message, "since": s.t, "key": key}
@@ -503,7 +533,7 @@ def _in_crash_loop_back_off(s: PodSync, container: Mapping[str, Any], init: bool
                             latest: ContainerStatus) -> bool:
     """``doBackOff``: measured from the exit; a restart outside the window moves it on."""
     name = container.get("name", "")
-    entry = s.table("crashBackOff").get(name)
+    entry = s.peek("crashBackOff").get(name)
     finished = float(latest.finished_at or 0.0)
     if backoff.in_back_off_since(entry, finished, s.t):
         assert entry is not None
@@ -567,11 +597,11 @@ def _ensure_image_exists(s: PodSync, container: Mapping[str, Any], init: bool) -
                       ("Warning", events.FAILED_TO_CREATE_CONTAINER,
                        events.error_reason(events.ERR_IMAGE_NEVER_PULL))])
         return None
-    cached = s.table("waiting").get(name) or {}
+    cached = s.peek("waiting").get(name) or {}
     resync = s.rec.get("resync")
     if cached.get("reason") == events.ERR_IMAGE_PULL and resync is not None:
         return None  # the failed pull shows until the relist syncs the pod again
-    entry = s.table("imageBackOff").get(image)
+    entry = s.peek("imageBackOff").get(image)
     if backoff.in_back_off_since_update(entry, s.t):
         assert entry is not None
         message = events.back_off_pulling(image)
@@ -597,7 +627,7 @@ def _pull_finished(s: PodSync, container: Mapping[str, Any], init: bool,
     if pull.get("error"):
         s.event("Warning", events.FAILED_TO_PULL_IMAGE,
                 events.failed_to_pull(image, pull["error"]), container, init)
-        entry = backoff.next_entry(s.table("imageBackOff").get(image), s.t, s.t)
+        entry = backoff.next_entry(s.peek("imageBackOff").get(image), s.t, s.t)
         s.table("imageBackOff")[image] = entry
         _set_waiting(s, container, init, events.ERR_IMAGE_PULL, pull["error"], s.t,
                      [("Warning", events.FAILED_TO_CREATE_CONTAINER,

@@ -65,8 +65,11 @@ class Spec:
     raw: Mapping[str, Any]
 
 
+_FIELDS = {kind: f"{kind}Probe" for kind in KINDS}
+
+
 def spec_of(container: Mapping[str, Any], kind: str) -> Spec | None:
-    raw = container.get(f"{kind}Probe")
+    raw = container.get(_FIELDS.get(kind) or f"{kind}Probe")
     if not isinstance(raw, Mapping):
         return None
     grace = raw.get("terminationGracePeriodSeconds")
@@ -78,6 +81,9 @@ def spec_of(container: Mapping[str, Any], kind: str) -> Spec | None:
 
 
 def specs_of(container: Mapping[str, Any]) -> dict[str, Spec]:
+    # Asked for every container on every sync and status; most have no probe at all.
+    if not any(field in container for field in _FIELDS.values()):
+        return {}
     return {k: s for k in KINDS if (s := spec_of(container, k)) is not None}
 
 

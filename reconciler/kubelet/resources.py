@@ -9,6 +9,7 @@ largest init container (a restartable "sidecar" init container adds to both side
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from reconciler.api.quantity import QuantityError, cpu_millis, to_int
@@ -20,8 +21,21 @@ QOS_COMPUTE_RESOURCES = ("cpu", "memory")
 
 
 def _amount(name: str, value: Any) -> int:
+    if type(value) is str:
+        # Every replica carries the same few strings; QoS and requests are recomputed
+        # per status generation and per admission.
+        return _amount_of_text(name == "cpu", value)
+    return _convert(name == "cpu", value)
+
+
+@lru_cache(maxsize=4096)
+def _amount_of_text(cpu: bool, value: str) -> int:
+    return _convert(cpu, value)
+
+
+def _convert(cpu: bool, value: Any) -> int:
     try:
-        return cpu_millis(value) if name == "cpu" else to_int(value)
+        return cpu_millis(value) if cpu else to_int(value)
     except (QuantityError, TypeError, ValueError):
         return 0
 

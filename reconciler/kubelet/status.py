@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from reconciler.api import clock
@@ -51,7 +52,18 @@ class ContainerHistory:
 
 
 def _stamp(t: float | None) -> str:
-    return clock.rfc3339(t or 0.0)
+    return stamp(t or 0.0)
+
+
+def stamp(t: float) -> str:
+    """``clock.rfc3339``, one string per virtual second: a status carries the same few
+    instants in every condition and container, and pods synced together share them."""
+    return _stamp_of_second(int(t))
+
+
+@lru_cache(maxsize=1024)
+def _stamp_of_second(second: int) -> str:
+    return clock.rfc3339(second)
 
 
 def terminated_state(c: ContainerStatus) -> Obj:
@@ -321,7 +333,7 @@ def conditions(pod: Mapping[str, Any], statuses: Sequence[Mapping[str, Any]], ph
 
 def _with_transition(cond: Obj, old: Mapping[str, Any] | None, now: float) -> Obj:
     unchanged = old is not None and old.get("status") == cond["status"]
-    when = old.get("lastTransitionTime") if unchanged and old else clock.rfc3339(now)
+    when = old.get("lastTransitionTime") if unchanged and old else stamp(now)
     return {"type": cond["type"], "status": cond["status"], "lastProbeTime": None,
             "lastTransitionTime": when,
             **{k: cond[k] for k in ("reason", "message") if k in cond}}
@@ -360,7 +372,7 @@ def generate(pod: Mapping[str, Any], view: PodRuntimeView, now: float) -> Obj:
         "conditions": conditions(pod, everything, phase, view.sandbox_ready, now),
         "hostIP": view.host_ip,
         "hostIPs": [{"ip": view.host_ip}],
-        "startTime": clock.rfc3339(view.start_time),
+        "startTime": stamp(view.start_time),
         "containerStatuses": app_statuses,
         "qosClass": qos_class(pod),
     }

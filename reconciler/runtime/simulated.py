@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from reconciler.runtime import registry as image_registry
@@ -138,6 +139,13 @@ class SimulatedRuntime:
 
     def __init__(self, registry: Obj | None) -> None:
         self.registry = registry
+        # The container ids of each sandbox, for the last container table seen: a node's
+        # kubelet lists one sandbox's containers many times per sync, and filtering the
+        # whole table each time made listing O(containers on the node).
+        self._indexed: tuple[Mapping[str, Any], dict[str, tuple[str, ...]]] | None = None
+        # What list_containers returned per sandbox for that same table: the pod worker
+        # asks again for each container of a pod between two changes.
+        self._listed: dict[str, tuple[ContainerStatus, ...]] = {}
 
     # -- ImageService ---------------------------------------------------------------
 
@@ -332,9 +340,65 @@ class SimulatedRuntime:
     def list_containers(self, state: RuntimeState, now: float, sandbox_id: str
                         ) -> tuple[RuntimeState, tuple[ContainerStatus, ...]]:
         state = advance(state, now)
-        found = [_container(cid, c) for cid, c in (state.get("containers") or {}).items()
-                 if c["sandboxId"] == sandbox_id]
-        return state, tuple(sorted(found, key=lambda c: (c.name, c.attempt)))
+        containers = state.get("containers") or {}
+        ids = self._container_ids(containers).get(sandbox_id, ())
+        listed = self._listed.get(sandbox_id)
+        if listed is None:
+            found = [_container(cid, containers[cid]) for cid in ids]
+            listed = self._listed[sandbox_id] = tuple(sorted(found,
+                                                             key=lambda c: (c.name, c.attempt)))
+        return state, listed
+
+    def sandbox_records(self, state: RuntimeState, now: float, sandbox_id: str
+                        ) -> tuple[RuntimeState, tuple[Any, ...]]:
+        """Not part of the CRI: the stored records of a sandbox and of its containers.
+        Everything the CRI reports about the sandbox is a function of them, so a caller
+        may keep them to learn cheaply that nothing it could see has changed."""
+        state = advance(state, now)
+        if not sandbox_id:
+            return state, ()
+        containers = state.get("containers") or {}
+        ids = self._container_ids(containers).get(sandbox_id, ())
+        return state, ((state.get("sandboxes") or {}).get(sandbox_id),
+                       *(containers[cid] for cid in ids))
+
+    def _container_ids(self, containers: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+        """Container ids by sandbox id (each sorted). A container never changes sandbox, so
+        a table with the same ids as the last one has the same index, and one that gained
+        or lost a few ids is patched rather than rebuilt."""
+        last = self._indexed
+        if last is not None and last[0] is containers:
+            return last[1]
+        self._listed = {}
+        if last is None:
+            index = _index_by_sandbox(containers)
+        else:
+            before, index = last
+            added = containers.keys() - before.keys()
+            removed = before.keys() - containers.keys()
+            if len(added) + len(removed) > 8:
+                index = _index_by_sandbox(containers)
+            elif added or removed:
+                index = dict(index)
+                touched = {before[cid]["sandboxId"] for cid in removed} | \
+                    {containers[cid]["sandboxId"] for cid in added}
+                for sandbox in touched:
+                    ids = set(index.get(sandbox, ()))
+                    ids -= removed
+                    ids |= {cid for cid in added if containers[cid]["sandboxId"] == sandbox}
+                    if ids:
+                        index[sandbox] = tuple(sorted(ids))
+                    else:
+                        index.pop(sandbox, None)
+        self._indexed = (containers, index)
+        return index
+
+
+def _index_by_sandbox(containers: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for cid, c in containers.items():
+        grouped.setdefault(c["sandboxId"], []).append(cid)
+    return {sandbox: tuple(sorted(ids)) for sandbox, ids in grouped.items()}
 
 
 # -- record -> CRI message ---------------------------------------------------------------
@@ -404,15 +468,32 @@ def _container(container_id: str, c: Mapping[str, Any]) -> ContainerStatus:
 
 def lowest_free_address(cidr: str, used: Iterable[str | None]) -> str:
     """The lowest host address of ``cidr`` not in ``used``, after the gateway (``.1``)."""
-    network = ipaddress.ip_network(cidr, strict=False)
+    first, last, version = _host_range(cidr)
     taken = {u for u in used if u}
-    first = int(network.network_address) + 2
-    last = int(network.broadcast_address) - 1
+    # At most len(taken) + 1 candidates are looked at; IPv4 text is built directly, the
+    # same dotted quad ipaddress would print, without an object per candidate.
+    text = _ipv4_text if version == 4 else _ip_text
     for value in range(first, last + 1):
-        address = str(ipaddress.ip_address(value))
+        address = text(value)
         if address not in taken:
             return address
     return ""
+
+
+@lru_cache(maxsize=4096)
+def _host_range(cidr: str) -> tuple[int, int, int]:
+    """(first host after the gateway, last before broadcast, IP version) of ``cidr``."""
+    network = ipaddress.ip_network(cidr, strict=False)
+    return (int(network.network_address) + 2, int(network.broadcast_address) - 1,
+            network.version)
+
+
+def _ipv4_text(value: int) -> str:
+    return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+
+
+def _ip_text(value: int) -> str:
+    return str(ipaddress.ip_address(value))
 
 
 def _no_address_error(sandbox_id: str, cidr: str) -> str:

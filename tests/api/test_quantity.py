@@ -420,3 +420,36 @@ def test_milli_value_is_the_ceiling_away_from_zero(q: Quantity) -> None:
     magnitude = math.ceil(abs(q.amount) * 1000)
     expected = magnitude if q.mantissa >= 0 else -magnitude
     assert q.milli_value() == max(INT64_MIN, min(INT64_MAX, expected))
+
+
+# --- the parse cache ------------------------------------------------------------------
+
+
+def test_a_repeated_text_parses_to_one_shared_immutable_quantity() -> None:
+    first, again = parse_quantity("137Mi"), parse_quantity("137Mi")
+    assert first is again and canonical(first) == "137Mi"
+    with pytest.raises(AttributeError):
+        first.mantissa = 1  # type: ignore[misc]
+
+
+def test_the_cache_keeps_apart_values_that_compare_equal_across_types() -> None:
+    assert parse_quantity(1) == parse_quantity(1.0) == Quantity(1)
+    assert canonical(parse_quantity(0.5)) == "500m"
+    for flag in (True, False):
+        with pytest.raises(QuantityError):
+            parse_quantity(flag)
+    assert parse_quantity(1).format is Format.DECIMAL_SI
+
+
+def test_a_quantity_passes_through_without_meeting_an_equal_one_with_another_format() -> None:
+    binary = Quantity(1024, 0, Format.BINARY_SI)
+    parse_quantity("1024")
+    assert parse_quantity(binary) is binary and canonical(parse_quantity(binary)) == "1Ki"
+
+
+def test_a_refused_text_is_refused_every_time() -> None:
+    for _ in range(2):
+        with pytest.raises(QuantityError):
+            parse_quantity("12x")
+    with pytest.raises(TypeError):
+        parse_quantity([1])  # type: ignore[arg-type]
