@@ -10,8 +10,10 @@ Mirrors, upstream in ``kubernetes/kubernetes``:
 * ``pkg/scheduler/backend/cache/snapshot.go`` -- the NodeInfo list and image states;
 * ``pkg/scheduler/backend/queue/nominator.go`` -- nominated pods per node.
 
-Everything here is local to one reconcile: it reads the immutable store snapshot and
-never writes back to it.
+A :class:`ClusterSnapshot` is local to one reconcile: it reads the immutable store
+snapshot and never writes back to it. A :class:`SchedulerCache` outlives reconciles, in
+the scheduler's memory, as a memo that each reconcile first brings in line with its
+snapshot (see its docstring and ``docs/scheduler.md``).
 """
 
 from __future__ import annotations

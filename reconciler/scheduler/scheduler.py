@@ -18,6 +18,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from reconciler.api import clock
@@ -81,24 +82,67 @@ class ReconcileRecord:
         return any(u == uid for u, _ in self.order)
 
 
+class NodeShapes:
+    """The hash of each Node's shape (:func:`_node_shape`), with the Node object it was
+    taken from, filed by that object's ``id`` (the entry keeps the object alive, so the
+    id is not reused while filed). A Node object is never changed in place (a write
+    makes a new one), so while the snapshot holds the same object the hash still holds,
+    and only the Nodes written since are hashed again.
+
+    A memo, not state: an entry is a pure function of the object it holds, so
+    whichever memory (or none) filled it, :meth:`digest` gives what hashing every
+    Node gives. Copies of a memory start with an empty one (``__reduce__``).
+    """
+
+    __slots__ = ("known",)
+
+    def __init__(self) -> None:
+        self.known: dict[int, tuple[Obj, int]] = {}
+
+    def __reduce__(self) -> tuple[type[NodeShapes], tuple[()]]:
+        return (NodeShapes, ())
+
+    def digest(self, snapshot: Snapshot) -> int:
+        """The sum of every Node's shape hash (order-free: no sort of the node list).
+        Only the snapshot's Nodes stay filed."""
+        nodes = list(snapshot.iter_kind("Node"))
+        ids = list(map(id, nodes))
+        entries: list[Any] = list(map(self.known.get, ids))  # None: not filed yet
+        for i, entry in enumerate(entries):
+            if entry is None:
+                entries[i] = (nodes[i], hash(_node_shape(nodes[i])))
+        self.known = dict(zip(ids, entries))
+        total = sum(map(itemgetter(1), entries))
+        return total & _DIGEST_MASK
+
+
+_DIGEST_MASK = (1 << 64) - 1
+
+
 @dataclass(frozen=True, slots=True)
 class NodeGeneration:
     """A counter that moves only when a Node changes in a way a filter can see: added,
     removed, or its labels, taints, unschedulable flag or allocatable changed. A
     kubelet's status write (images, conditions, heartbeat) does not move it, as
-    upstream's queueing hints ignore such updates for every filter."""
+    upstream's queueing hints ignore such updates for every filter.
+
+    When the Node kind's revision moved, every Node is looked at, but only by identity:
+    the shapes of the Nodes not written since the last look are not computed again
+    (``shapes``, a memo shared along a chain of memories)."""
 
     revision: int = -1  # the Node kind revision the digest was taken at
     digest: int = 0
     generation: int = 0
+    shapes: NodeShapes | None = field(default=None, compare=False, repr=False)
 
     def at(self, snapshot: Snapshot) -> NodeGeneration:
         revision = snapshot.kind_revision("Node")
         if revision == self.revision:
             return self
-        digest = hash(tuple(_node_shape(n) for n in snapshot.list("Node")))
+        shapes = self.shapes if self.shapes is not None else NodeShapes()
+        digest = shapes.digest(snapshot)
         generation = self.generation + (1 if digest != self.digest or self.revision < 0 else 0)
-        return NodeGeneration(revision, digest, generation)
+        return NodeGeneration(revision, digest, generation, shapes)
 
 
 def _node_shape(node: Obj) -> tuple[object, ...]:

@@ -111,8 +111,10 @@ class Session:
         """The fast path's columns: the cache's table with the rows of the nodes whose
         NodeInfo changed since it last saw them counted again, or a new one when the
         nodes, their order, a node's labels, taints, allocatable or images, or the
-        namespaces' labels (affinity terms select by them) changed."""
-        from reconciler.scheduler.fastpath.table import NodeTable
+        namespaces' labels (affinity terms select by them) changed. Counts of pods
+        matching a selector or term that none of the last ``IDLE_RECONCILES`` reconciles
+        using the table asked for are dropped first (and counted anew if asked again)."""
+        from reconciler.scheduler.fastpath.table import IDLE_RECONCILES, NodeTable
 
         cache = self._cache
         if cache is None:
@@ -126,6 +128,8 @@ class Session:
             table.generation, table.namespaces = cache.static_generation, namespaces
         else:
             table.cluster = self.cluster
+            table.reconciles += 1
+            table.drop_idle_counts(IDLE_RECONCILES)  # before recounting rows for them
             for name in cache.stale | cache.assumed:
                 table.replace_node(table.position[name], cache.infos[name])
         cache.stale.clear()

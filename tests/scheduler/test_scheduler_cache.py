@@ -14,6 +14,7 @@ import copy
 import random
 from dataclasses import replace
 from typing import Any
+from unittest import mock
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -25,9 +26,14 @@ from reconciler.scheduler import Scheduler
 from reconciler.scheduler.cache import ClusterSnapshot, SchedulerCache
 from reconciler.scheduler.config import parse
 from reconciler.scheduler.fastpath import filters
-from reconciler.scheduler.fastpath.table import NodeTable
+from reconciler.scheduler.fastpath.table import IDLE_RECONCILES, NodeTable
 from reconciler.scheduler.plugins.spread_constraints import counts_pod, default_selector
-from reconciler.scheduler.scheduler import PendingPods, SchedulerMemory
+from reconciler.scheduler.scheduler import (
+    NodeGeneration,
+    PendingPods,
+    SchedulerMemory,
+    _node_shape,
+)
 from reconciler.scheduler.session import Session
 from reconciler.store import Store
 
@@ -160,6 +166,14 @@ def assert_same_table(kept: NodeTable, fresh: NodeTable) -> None:
 def test_the_kept_cache_decides_and_counts_as_a_fresh_build(data: st.DataObject,
                                                             objects: list[Obj], seed: int,
                                                             profile: str | None) -> None:
+    # 0 and 1: counts are dropped as soon as a reconcile does not ask for them.
+    idle = data.draw(st.sampled_from([0, 1, IDLE_RECONCILES]))
+    with mock.patch("reconciler.scheduler.fastpath.table.IDLE_RECONCILES", idle):
+        _kept_cache_run(data, objects, seed, profile)
+
+
+def _kept_cache_run(data: st.DataObject, objects: list[Obj], seed: int,
+                    profile: str | None) -> None:
     s = _store(objects)
     scheduler = Scheduler(parse(profile))
     memory: SchedulerMemory = scheduler.fresh_memory()
@@ -260,3 +274,119 @@ def test_the_service_index_merges_the_selectors_a_scan_merges(
 
     assert (default_selector(the_pod, ClusterSnapshot(snap))
             == default_selector(the_pod, Scanning()))
+
+
+def _spread_keys(table: NodeTable) -> set[Any]:
+    return {key for key in table._counts if isinstance(key, tuple) and key[0] == "spread"}
+
+
+def test_idle_spreading_counts_are_dropped_and_counted_anew_to_the_same_numbers() -> None:
+    """A Service's spreading count that no reconcile asked for in IDLE_RECONCILES is
+    dropped from the kept table; the next pod of that Service counts it again, and
+    decides what a reconcile without the cache decides."""
+    objects: list[Obj] = [node(f"n{i}", labels={HOST: f"n{i}", ZONE: "abc"[i % 3]})
+                          for i in range(6)]
+    apps = [f"app{i}" for i in range(IDLE_RECONCILES + 3)]
+    objects += [{"kind": "Service", "apiVersion": "v1",
+                 "metadata": {"name": app, "namespace": "default"},
+                 "spec": {"selector": {"app": app}}} for app in apps]
+    objects += [pod(f"{app}-old{j}", "100m", labels={"app": app}, node_name=f"n{j}",
+                    phase="Running") for app in apps for j in range(2)]
+    s = _store(objects)
+    scheduler = Scheduler()
+    memory: SchedulerMemory = scheduler.fresh_memory()
+
+    def schedule(name: str, app: str, step: int) -> None:
+        nonlocal memory
+        s.create(pod(name, "100m", labels={"app": app}))
+        snap = s.snapshot()
+        kept = scheduler.reconcile(snap, float(step), random.Random(step), memory)
+        anew = scheduler.reconcile(snap, float(step), random.Random(step),
+                                   replace(memory, cache=None))
+        assert _decisions(kept) == _decisions(anew)
+        assert kept.memory.cache is not None and kept.memory.cache.table is not None
+        memory = kept.memory
+        for action in kept.actions:
+            if isinstance(action, Bind):
+                current = s.get("Pod", action.namespace, action.name)
+                assert current is not None
+                _update(s, current,
+                        lambda p, at=action.node: p["spec"].__setitem__("nodeName", at))
+        assert_same_table(_cached_table(scheduler, s.snapshot(), kept.memory.cache),
+                          _fresh_table(scheduler, s.snapshot()))
+
+    schedule("first", apps[0], 0)
+    assert memory.cache is not None
+    first_key = next(iter(_spread_keys(memory.cache.table)))
+    for step, app in enumerate(apps[1:], start=1):
+        schedule(f"p{step}", app, step)
+    table = memory.cache.table
+    assert first_key not in table._counts  # idle for more than IDLE_RECONCILES
+    assert len(_spread_keys(table)) <= IDLE_RECONCILES + 1
+    assert all(c in table._counts.values() for found in table._anchored.values()
+               for c in found)
+    schedule("again", apps[0], len(apps))
+    assert first_key in memory.cache.table._counts
+
+
+def _generation_by_full_scan(previous: tuple[Any, int] | None, snap: Any) -> tuple[Any, int]:
+    """The generation as defined: moves when the set of Node shapes changed."""
+    shapes = frozenset(_node_shape(n) for n in snap.list("Node"))
+    if previous is None:
+        return shapes, 1
+    return shapes, previous[1] + (shapes != previous[0])
+
+
+def _node_change(what: str, step: int, data: st.DataObject) -> Any:
+    def change(n: Obj) -> None:
+        if what == "heartbeat":
+            n["status"]["conditions"] = [{"type": "Ready", "lastHeartbeatTime": str(step)}]
+        elif what == "images":
+            n["status"]["images"] = [{"names": [f"img:{step}"], "sizeBytes": 1}]
+        elif what == "relabel":
+            n["metadata"]["labels"][ZONE] = data.draw(st.sampled_from("abc"))
+        elif what == "taint":
+            effect = data.draw(st.sampled_from(["NoSchedule", "NoExecute"]))
+            n["spec"]["taints"] = [{"key": "k", "effect": effect}]
+        elif what == "allocatable":
+            n["status"]["allocatable"]["cpu"] = data.draw(st.sampled_from(["4", "8"]))
+    return change
+
+
+NODE_WRITES = ("heartbeat", "heartbeat", "relabel", "taint", "allocatable", "add-node",
+               "remove-node", "images")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), count=st.integers(1, 6))
+def test_the_node_generation_moves_exactly_when_a_node_shape_changes(
+        data: st.DataObject, count: int) -> None:
+    """Hashing only the Nodes written since (by object identity) moves the generation
+    exactly when hashing every Node would; so does a memory used twice or copied."""
+    s = _store([node(f"n{i}", labels={HOST: f"n{i}", ZONE: "ab"[i % 2]})
+                for i in range(count)])
+    chained = NodeGeneration()
+    reference: tuple[Any, int] | None = None
+    for step in range(data.draw(st.integers(1, 8))):
+        for _ in range(data.draw(st.integers(1, 3))):
+            names = [n["metadata"]["name"] for n in s.snapshot().list("Node")]
+            what = data.draw(st.sampled_from(NODE_WRITES))
+            if what == "add-node" or not names:
+                name = f"m{s.revision}"
+                s.create(node(name, labels={HOST: name}))
+                continue
+            if what == "remove-node":
+                s.delete("Node", "", data.draw(st.sampled_from(names)))
+                continue
+            current = s.get("Node", "", data.draw(st.sampled_from(names)))
+            assert current is not None
+            _update(s, current, _node_change(what, step, data))
+        snap = s.snapshot()
+        before = chained
+        chained = before.at(snap)
+        reference = _generation_by_full_scan(reference, snap)
+        assert chained.generation == reference[1]
+        assert before.at(snap) == chained  # the same memory asked twice
+        assert copy.deepcopy(before).at(snap) == chained  # a copy starts with no memo
+        assert NodeGeneration(before.revision, before.digest, before.generation).at(snap) \
+            == chained

@@ -172,7 +172,8 @@ def spread_counts(table: NodeTable, constraint: SpreadConstraint, namespace: str
     def predicate(p: PodInfo) -> int:
         return 1 if counts_pod(p.namespace, p.labels, p.terminating, selector, namespace) else 0
 
-    return table.counts(key, predicate, spread_anchor(selector, namespace)).counts
+    return table.counts(key, predicate, spread_anchor(selector, namespace),
+                        transient=True).counts
 
 
 def spread_anchor(selector: Selector, namespace: str) -> Anchor | None:
@@ -260,7 +261,7 @@ def term_counts(table: NodeTable, term: AffinityTerm) -> IntArray:
     def predicate(p: PodInfo) -> int:
         return 1 if term.matches(p.namespace, p.labels, table.namespace_labels(p.namespace)) else 0
 
-    return table.counts(("term", term.key()), predicate).counts
+    return table.counts(("term", term.key()), predicate, transient=True).counts
 
 
 def all_terms_counts(table: NodeTable, terms: Sequence[AffinityTerm]) -> IntArray:
@@ -268,7 +269,8 @@ def all_terms_counts(table: NodeTable, terms: Sequence[AffinityTerm]) -> IntArra
         return 1 if all_terms_match(terms, p.namespace, p.labels,
                                     table.namespace_labels(p.namespace)) else 0
 
-    return table.counts(("all-terms", tuple(t.key() for t in terms)), predicate).counts
+    return table.counts(("all-terms", tuple(t.key() for t in terms)), predicate,
+                        transient=True).counts
 
 
 class HolderGroups:

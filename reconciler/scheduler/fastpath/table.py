@@ -18,6 +18,12 @@ exact label (``app=web``) is filed under that (namespace, key, value) *anchor*, 
 a pod is only tested against the counts filed under its own labels, and a new count
 only looks at the pods carrying its anchor. The predicate decides as before; the
 anchor only skips pods for which it can only say 0.
+
+Counts that callers ask for afresh in every reconcile (spreading selectors, incoming
+pods' affinity terms: ``transient``) are dropped once ``IDLE_RECONCILES`` reconciles
+using the table did not ask for them (:meth:`NodeTable.drop_idle_counts`), so that the
+columns kept are those of the groups scheduled lately; asked for again, they are
+counted anew from the pods, to the same numbers.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ from reconciler.scheduler.resources import (
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 PodPredicate = Callable[[PodInfo], int]
+# A transient per-node count (a spreading selector's, an incoming pod's affinity term's)
+# that none of this many reconciles using the table asked for is dropped: the columns
+# kept are those of the groups scheduled lately, not of every Service ever seen.
+IDLE_RECONCILES = 16
 # (namespace, label key, label value): a label a pod must carry, in that namespace, for
 # a predicate to count it at all.
 Anchor = tuple[str, str, str]
@@ -51,15 +61,20 @@ LabelledPods = dict[Anchor, dict[int, list[PodInfo]]]
 class PodCounts:
     """Per node, how many of its pods satisfy a predicate (an int per pod: a pod may
     count more than once, e.g. a pod with two equal anti-affinity terms). With an
-    ``anchor``, the predicate is 0 for every pod without that label."""
+    ``anchor``, the predicate is 0 for every pod without that label. ``transient``: no
+    caller keeps it past a reconcile, so the table may drop it once idle (``used``: the
+    table's reconcile that last asked for it)."""
 
-    __slots__ = ("anchor", "counts", "predicate", "total")
+    __slots__ = ("anchor", "counts", "predicate", "total", "transient", "used")
 
-    def __init__(self, predicate: PodPredicate, size: int, anchor: Anchor | None = None) -> None:
+    def __init__(self, predicate: PodPredicate, size: int, anchor: Anchor | None = None,
+                 transient: bool = False) -> None:
         self.predicate = predicate
         self.anchor = anchor
         self.counts: IntArray = np.zeros(size, dtype=np.int64)
         self.total = 0
+        self.transient = transient
+        self.used = 0
 
     def add(self, pod: PodInfo, node: int) -> None:
         n = self.predicate(pod)
@@ -132,6 +147,9 @@ class NodeTable:
         self.tainted = [i for i, info in enumerate(infos) if info.taints]
         self._codes: dict[str, TopologyCodes] = {}
         self._counts: dict[Hashable, PodCounts] = {}
+        # Reconciles this table served (Session._node_table moves it): transient counts
+        # no reconcile asked for in the last IDLE_RECONCILES are dropped.
+        self.reconciles = 0
         self._anchored: dict[Anchor, list[PodCounts]] = {}
         self._unanchored: list[PodCounts] = []
         self._labelled: LabelledPods | None = None  # built with the first anchored count
@@ -179,16 +197,25 @@ class NodeTable:
 
     def counted(self, key: Hashable) -> PodCounts | None:
         """The count registered under ``key``, if any (saves building a predicate)."""
-        return self._counts.get(key)
+        found = self._counts.get(key)
+        if found is not None:
+            found.used = self.reconciles
+        return found
 
     def counts(self, key: Hashable, predicate: PodPredicate,
-               anchor: Anchor | None = None) -> PodCounts:
+               anchor: Anchor | None = None, *, transient: bool = False) -> PodCounts:
         """The per-node count of pods satisfying ``predicate``, registered under ``key``
         (equal keys must mean equal predicates, and equal anchors) and kept up to date
-        from then on. ``anchor``: a label every pod the predicate counts carries."""
+        from then on. ``anchor``: a label every pod the predicate counts carries.
+        ``transient``: the caller asks again each reconcile and keeps no reference, so
+        the count may be dropped while idle (:meth:`drop_idle_counts`) and counted anew
+        when next asked for."""
         found = self._counts.get(key)
-        if found is None:
-            found = PodCounts(predicate, self.size, anchor)
+        if found is not None:
+            found.used = self.reconciles
+        else:
+            found = PodCounts(predicate, self.size, anchor, transient)
+            found.used = self.reconciles
             if anchor is None:
                 for i, info in enumerate(self.infos):
                     if info.pods:
@@ -200,6 +227,26 @@ class NodeTable:
                 self._anchored.setdefault(anchor, []).append(found)
             self._counts[key] = found
         return found
+
+    def drop_idle_counts(self, idle: int) -> int:
+        """Forget the transient counts no reconcile asked for in the last ``idle`` ones
+        (a 5,000-node column each, one per Service at least); how many were dropped. A
+        count asked for again is counted anew from the pods, to the same numbers."""
+        cutoff = self.reconciles - idle
+        idle_keys = [key for key, c in self._counts.items() if c.transient and c.used < cutoff]
+        if not idle_keys:
+            return 0
+        for key in idle_keys:
+            del self._counts[key]
+        self._unanchored = [c for c in self._unanchored if not (c.transient and c.used < cutoff)]
+        for anchor in [a for a, found in self._anchored.items()
+                       if any(c.transient and c.used < cutoff for c in found)]:
+            kept = [c for c in self._anchored[anchor] if not (c.transient and c.used < cutoff)]
+            if kept:
+                self._anchored[anchor] = kept
+            else:
+                del self._anchored[anchor]
+        return len(idle_keys)
 
     def _labelled_pods(self) -> LabelledPods:
         if self._labelled is None:
