@@ -10,7 +10,7 @@ cluster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -175,7 +175,7 @@ class FieldError:
     field: str
     detail: str = ""
     value: Any = None
-    has_value: bool = field(default=False)
+    has_value: bool = False
 
     def cause(self) -> Cause:
         reason = _FIELD_REASONS.get(self.type, "FieldValueInvalid")

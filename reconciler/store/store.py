@@ -284,14 +284,14 @@ class Store:
         if self._persistence is not None:
             self._persistence.commit(revision, events)
         indexes, kind_rev = tables.indexes, tables.kind_revision
-        for key, old, new in changes:
-            if new is None:
+        for key, before, after in changes:
+            if after is None:
                 del objects[key]
             else:
-                objects[key] = new
-            indexes.replace(old, new)
+                objects[key] = after
+            indexes.replace(before, after)
             kind_rev[key[0]] = revision
-            if key[0] == "Pod" and _assignment_changed(old, new):
+            if key[0] == "Pod" and _assignment_changed(before, after):
                 kind_rev[ASSIGNED_PODS] = revision
         self._history.extend(events)
         self._revision = revision
