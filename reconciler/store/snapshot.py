@@ -8,6 +8,7 @@ objects by kind and namespace, by label, by owner uid, by uid, and pods by node 
 
 from __future__ import annotations
 
+import bisect
 import builtins
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -217,17 +218,78 @@ class OpenIndexes:
             del self.created[key]
 
 
+class ChangeLog:
+    """Which keys each revision wrote, oldest first, from a floor revision on: what a
+    component needs to look only at what changed since its last reconcile (an informer's
+    watch from a resourceVersion), without the objects the watch history also holds.
+
+    Shared by the store and its snapshots. The store only ever appends to it, and a
+    snapshot reads entries up to its own revision, so what a snapshot sees never changes;
+    compaction starts a new log (:meth:`after`) and leaves this one to the snapshots that
+    hold it.
+    """
+
+    __slots__ = ("floor", "keys", "olds", "revisions")
+
+    def __init__(self, floor: int = 0) -> None:
+        self.floor = floor  # changes after this revision are all here
+        self.revisions: builtins.list[int] = []
+        self.keys: builtins.list[Key] = []
+        self.olds: builtins.list[Obj | None] = []  # the object before the write (shared)
+
+    def append(self, revision: int, key: Key, old: Obj | None = None) -> None:
+        self.revisions.append(revision)
+        self.keys.append(key)
+        self.olds.append(old)
+
+    def after(self, floor: int) -> ChangeLog:
+        """A new log holding the changes after ``floor`` (compaction)."""
+        log = ChangeLog(max(floor, self.floor))
+        start = bisect.bisect_right(self.revisions, log.floor)
+        log.revisions = self.revisions[start:]
+        log.keys = self.keys[start:]
+        log.olds = self.olds[start:]
+        return log
+
+    def before_between(self, since: int, until: int) -> dict[Key, Obj | None] | None:
+        """Each key written in ``since < r <= until``, with the object as it was at
+        ``since`` (``None`` if it did not exist then); ``None`` when forgotten."""
+        if since < self.floor:
+            return None
+        start = bisect.bisect_right(self.revisions, since)
+        end = bisect.bisect_right(self.revisions, until, lo=start)
+        before: dict[Key, Obj | None] = {}
+        keys, olds = self.keys, self.olds
+        for i in range(start, end):
+            key = keys[i]
+            if key not in before:
+                before[key] = olds[i]
+        return before
+
+    def keys_between(self, since: int, until: int) -> builtins.list[Key] | None:
+        """Keys written in revisions ``since < r <= until``, oldest first, repeats kept;
+        ``None`` when ``since`` is before the floor (forgotten: look at everything)."""
+        if since < self.floor:
+            return None
+        start = bisect.bisect_right(self.revisions, since)
+        end = bisect.bisect_right(self.revisions, until, lo=start)
+        return self.keys[start:end]
+
+
 class Snapshot:
     """The store at one revision. Immutable; share it freely."""
 
-    __slots__ = ("_ix", "_kind_revision", "_objects", "revision")
+    __slots__ = ("_changes", "_ix", "_kind_revision", "_objects", "revision")
 
     def __init__(self, revision: int, objects: immutables.Map, indexes: Indexes,
-                 kind_revision: immutables.Map) -> None:
+                 kind_revision: immutables.Map, changes: ChangeLog | None = None) -> None:
         self.revision = revision
         self._objects = objects
         self._ix = indexes
         self._kind_revision = kind_revision
+        # Without a log (a snapshot built by hand), nothing is remembered: callers of
+        # changed_keys look at everything, which is always correct.
+        self._changes = changes if changes is not None else ChangeLog(floor=revision)
 
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
         return self._objects.get((kind, namespace, name))
@@ -239,6 +301,37 @@ class Snapshot:
     def kind_revision(self, kind: str) -> int:
         """The revision of the last write to any object of ``kind`` (0 if none)."""
         return int(self._kind_revision.get(kind, 0))
+
+    def changed_keys(self, since: int, kinds: Iterable[str] | None = None
+                     ) -> builtins.set[Key] | None:
+        """The keys (of ``kinds``, if given) created, updated or deleted after revision
+        ``since`` up to this snapshot's revision: a component that remembers the revision
+        of its last snapshot looks at these instead of every object. ``None`` when the
+        store has compacted its memory of changes past ``since`` (as a watch gets 410
+        Gone): the caller must then look at everything, as an informer relists."""
+        if since >= self.revision:
+            return set()
+        keys = self._changes.keys_between(since, self.revision)
+        if keys is None:
+            return None
+        if kinds is None:
+            return set(keys)
+        wanted = frozenset(kinds)
+        return {k for k in keys if k[0] in wanted}
+
+    def changes(self, since: int, kinds: Iterable[str] | None = None
+                ) -> dict[Key, Obj | None] | None:
+        """Like :meth:`changed_keys`, with what each key was at revision ``since``: the
+        object a component saw last (``None`` if it did not exist then; the current one
+        is :meth:`get`). What a controller needs to find the owners, Services or nodes a
+        changed object used to belong to. ``None`` when compacted (look at everything)."""
+        if since >= self.revision:
+            return {}
+        before = self._changes.before_between(since, self.revision)
+        if before is None or kinds is None:
+            return before
+        wanted = frozenset(kinds)
+        return {k: v for k, v in before.items() if k[0] in wanted}
 
     def count(self, kind: str, namespace: str | None = None) -> int:
         bucket = (self._ix.by_kind.get(kind) if namespace is None

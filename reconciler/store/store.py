@@ -34,6 +34,7 @@ from reconciler.api import kinds
 from reconciler.api.errors import AlreadyExists, Conflict, Expired, NotFound
 from reconciler.store.snapshot import (
     EMPTY_SET,
+    ChangeLog,
     Indexes,
     Key,
     OpenIndexes,
@@ -130,6 +131,7 @@ class Store:
         self._objects: immutables.Map[Key, Obj] = immutables.Map()
         self._indexes = Indexes.empty()
         self._history: list[WatchEvent] = []
+        self._changes = ChangeLog()
         self._kind_revision: immutables.Map[str, int] = immutables.Map()
         self._snapshot: Snapshot | None = None
         self._persistence: Persistence | None = None
@@ -163,6 +165,10 @@ class Store:
         self._objects, self._indexes = tables.objects.finish(), tables.indexes.finish()
         self._kind_revision = kind_rev.finish()
         self._history = list(history)
+        self._changes = ChangeLog(compacted)
+        for event in self._history:
+            self._changes.append(event.revision, key_of(event.obj),
+                                 event.prev)
         self._revision, self._compacted = revision, compacted
         self._closed_revision = revision
         self._snapshot = None
@@ -182,7 +188,8 @@ class Store:
         snap = self._snapshot
         if snap is None or snap.revision != self._revision:
             self._close()
-            snap = Snapshot(self._revision, self._objects, self._indexes, self._kind_revision)
+            snap = Snapshot(self._revision, self._objects, self._indexes, self._kind_revision,
+                            self._changes)
             self._snapshot = snap
         return snap
 
@@ -207,7 +214,7 @@ class Store:
         last snapshot saw it (writes since then may be in open tables), never cached,
         never closing anything. Engines and components use :meth:`snapshot`."""
         return Snapshot(self._closed_revision, self._objects, self._indexes,
-                        self._kind_revision)
+                        self._kind_revision, self._changes)
 
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
         tables = self._open
@@ -284,7 +291,9 @@ class Store:
         if self._persistence is not None:
             self._persistence.commit(revision, events)
         indexes, kind_rev = tables.indexes, tables.kind_revision
+        log = self._changes
         for key, before, after in changes:
+            log.append(revision, key, before)
             if after is None:
                 del objects[key]
             else:
@@ -356,6 +365,7 @@ class Store:
             self._persistence.compact(revision)
         cut = self._first_index_after(revision)
         del self._history[:cut]
+        self._changes = self._changes.after(revision)
         self._compacted = revision
 
     def history_length(self) -> int:

@@ -247,3 +247,66 @@ def test_a_failed_transaction_changes_nothing_while_writes_are_batched() -> None
     assert [p["metadata"]["name"] for p in store.snapshot().list("Pod")] == ["a", "b"]
     assert [p["metadata"]["name"] for p in kept.list("Pod")] == ["a"]
     assert store.revision == 2
+
+
+@settings(max_examples=80, deadline=None)
+@given(batch_ops, st.integers(min_value=0, max_value=30))
+def test_changed_keys_are_exactly_the_keys_written_since(
+        seq: list[tuple[str, str, str]], compact_at: int) -> None:
+    store = Store()
+    written: list[tuple[int, tuple[str, str, str]]] = []  # kept by hand: the truth
+    at = {0: store.snapshot()}  # the store at each revision, for the objects "before"
+    taken = []
+    for op, name, value in seq:
+        current = store.get("Pod", "default", name)
+        key = ("Pod", "default", name)
+        if op == "snapshot":
+            taken.append(store.snapshot())
+            cm = f"cm-{store.revision}"
+            store.create({"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": cm, "namespace": "default"}})
+            written.append((store.revision, ("ConfigMap", "default", cm)))
+        elif op == "create" and current is None:
+            store.create(pod(name, labels={"app": value}))
+            written.append((store.revision, key))
+        elif op == "delete" and current is not None:
+            store.delete("Pod", "default", name)
+            written.append((store.revision, key))
+        elif current is not None:
+            store.update({**current, "status": {"phase": value}})
+            written.append((store.revision, key))
+        at[store.revision] = store.snapshot()
+        if store.revision == compact_at:
+            store.compact(compact_at // 2)
+    taken.append(store.snapshot())
+    for snap in taken:
+        for since in range(0, snap.revision + 1):
+            got = snap.changed_keys(since, ["Pod"])
+            everything = snap.changed_keys(since)
+            if got is None:
+                # Only a compaction the snapshot saw may have made it forget.
+                assert everything is None and since < store.compacted_revision
+                continue
+            truth = {k for r, k in written if since < r <= snap.revision}
+            assert everything == truth, (since, snap.revision)
+            assert got == {k for k in truth if k[0] == "Pod"}
+            before = snap.changes(since, ["Pod"])
+            assert before is not None and set(before) == got
+            for key, old in before.items():
+                assert old is at[since].get(*key), (key, since)
+
+
+def test_changed_keys_before_a_compaction_are_forgotten_and_a_snapshot_keeps_its_view() -> None:
+    store = Store()
+    store.create(pod("a"))
+    store.create(pod("b"))
+    early = store.snapshot()
+    store.update({**store.get("Pod", "default", "a"), "status": {"phase": "Running"}})
+    store.compact(2)
+    late = store.snapshot()
+    assert late.changed_keys(1) is None  # compacted: relist
+    assert late.changed_keys(2) == {("Pod", "default", "a")}
+    assert late.changed_keys(3) == set()
+    # The early snapshot's view of the past does not move with later writes or compaction.
+    assert early.changed_keys(0) == {("Pod", "default", "a"), ("Pod", "default", "b")}
+    assert early.changed_keys(1) == {("Pod", "default", "b")}
