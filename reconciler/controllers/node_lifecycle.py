@@ -679,12 +679,14 @@ class NodeIndex:
     wants_processed: frozenset[str]  # Ready False or Unknown
     not_ready: frozenset[str]  # a Ready condition that is not True
     dynamic: frozenset[str]  # stale_at None
+    revision: int = -1  # the snapshot revision it was read at (-1: unknown)
 
     def zone_of(self, name: str) -> str:
         view = self.views.get(name)
         return view.zone if view is not None else ""
 
 
+INDEX_KINDS = ("Node", "Lease", "NodeRuntime")
 EMPTY_INDEX = NodeIndex((-1, -1, -1), immutables.Map(), immutables.Map(), (), ((), ()),
                         immutables.Map(), frozenset(), frozenset(), frozenset(), frozenset())
 
@@ -693,37 +695,73 @@ def refresh_index(snapshot: Snapshot, old: NodeIndex | None, floors: immutables.
                   ) -> tuple[NodeIndex, frozenset[str]]:
     """The index for ``snapshot`` and the names of the nodes whose view changed (added
     and removed ones included). Nothing is read when the three kinds did not move; else
-    one identity check per node (the store keeps no list of changed objects)."""
+    one identity check per node written since the index was read (the store's change
+    log), or per node when that is not known (a new index, the probe floors moved, the
+    changes compacted)."""
     revisions = (snapshot.kind_revision("Node"), snapshot.kind_revision("Lease"),
                  snapshot.kind_revision("NodeRuntime"))
     if old is not None and old.revisions == revisions and old.floors is floors:
-        return old, frozenset()
+        if old.revision == snapshot.revision:
+            return old, frozenset()
+        return replace(old, revision=snapshot.revision), frozenset()
     base = old or EMPTY_INDEX
     leases_moved = base.revisions[1] != revisions[1]
     runtimes_moved = base.revisions[2] != revisions[2]
     floors_moved = base.floors is not floors
     changes: list[tuple[str, NodeView | None, NodeView | None]] = []
-    for node in snapshot.iter_kind("Node"):
-        name = name_of(node)
-        was = base.views.get(name)
-        lease = snapshot.get("Lease", LEASE_NAMESPACE, name) \
-            if was is None or leases_moved else was.lease
-        runtime = snapshot.get("NodeRuntime", "", name) \
-            if was is None or runtimes_moved else was.runtime
-        floor = floors.get(name) if was is None or floors_moved else was.floor
-        if was is None or was.node is not node or was.lease is not lease \
-                or was.runtime is not runtime or was.floor != floor:
-            changes.append((name, was, view_of(node, lease, runtime, floor)))
-    if len(base.views) + sum(was is None for _, was, _ in changes) > snapshot.count("Node"):
-        changes += [(name, was, None) for name, was in base.views.items()
-                    if snapshot.get("Node", "", name) is None]
+    names = _written_nodes(snapshot, base) if not floors_moved else None
+    if names is not None:
+        # Only the nodes whose Node, Lease or NodeRuntime was written since can differ.
+        for name in names:
+            was = base.views.get(name)
+            node = snapshot.get("Node", "", name)
+            if node is None:
+                if was is not None:
+                    changes.append((name, was, None))
+                continue
+            lease = snapshot.get("Lease", LEASE_NAMESPACE, name)
+            runtime = snapshot.get("NodeRuntime", "", name)
+            floor = floors.get(name) if was is None else was.floor
+            if was is None or was.node is not node or was.lease is not lease \
+                    or was.runtime is not runtime or was.floor != floor:
+                changes.append((name, was, view_of(node, lease, runtime, floor)))
+    else:
+        for node in snapshot.iter_kind("Node"):
+            name = name_of(node)
+            was = base.views.get(name)
+            lease = snapshot.get("Lease", LEASE_NAMESPACE, name) \
+                if was is None or leases_moved else was.lease
+            runtime = snapshot.get("NodeRuntime", "", name) \
+                if was is None or runtimes_moved else was.runtime
+            floor = floors.get(name) if was is None or floors_moved else was.floor
+            if was is None or was.node is not node or was.lease is not lease \
+                    or was.runtime is not runtime or was.floor != floor:
+                changes.append((name, was, view_of(node, lease, runtime, floor)))
+        if len(base.views) + sum(was is None for _, was, _ in changes) > snapshot.count("Node"):
+            changes += [(name, was, None) for name, was in base.views.items()
+                        if snapshot.get("Node", "", name) is None]
     if not changes:
-        return replace(base, revisions=revisions, floors=floors), frozenset()
-    return _apply(base, changes, revisions, floors), frozenset(name for name, _, _ in changes)
+        return replace(base, revisions=revisions, floors=floors,
+                       revision=snapshot.revision), frozenset()
+    return (_apply(base, changes, revisions, floors, snapshot.revision),
+            frozenset(name for name, _, _ in changes))
+
+
+def _written_nodes(snapshot: Snapshot, base: NodeIndex) -> list[str] | None:
+    """The names of the nodes whose Node, Lease or NodeRuntime was written since ``base``
+    was read, sorted; ``None`` when that is not known (look at every node)."""
+    if base.revision < 0 or snapshot.revision < base.revision:
+        return None
+    keys = snapshot.changed_keys(base.revision, INDEX_KINDS)
+    if keys is None:
+        return None
+    return sorted({name for kind, namespace, name in keys
+                   if kind != "Lease" or namespace == LEASE_NAMESPACE})
 
 
 def _apply(base: NodeIndex, changes: list[tuple[str, NodeView | None, NodeView | None]],
-           revisions: tuple[int, int, int], floors: immutables.Map) -> NodeIndex:
+           revisions: tuple[int, int, int], floors: immutables.Map,
+           revision: int = -1) -> NodeIndex:
     views = base.views.mutate()
     by_stale = list(base.by_stale)
     by_expiry = [list(base.by_expiry[0]), list(base.by_expiry[1])]
@@ -758,7 +796,7 @@ def _apply(base: NodeIndex, changes: list[tuple[str, NodeView | None, NodeView |
     return NodeIndex(revisions, floors, views.finish(), tuple(by_stale),
                      (tuple(by_expiry[0]), tuple(by_expiry[1])), counts.finish(),
                      frozenset(sets["loud"]), frozenset(sets["wants"]),
-                     frozenset(sets["not_ready"]), frozenset(sets["dynamic"]))
+                     frozenset(sets["not_ready"]), frozenset(sets["dynamic"]), revision)
 
 
 def _sorted_change(entries: list[Entry], entry: Entry, sign: int) -> None:

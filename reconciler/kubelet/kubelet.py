@@ -33,12 +33,15 @@ is due (:class:`Quiet`). Losing it costs time only.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+import immutables
 
 from reconciler.api import clock
 from reconciler.api.actions import Action, Delete, Outcome, Patch, Timer
@@ -70,6 +73,8 @@ from reconciler.store.snapshot import Snapshot
 Obj = dict[str, Any]
 
 WATCHES = frozenset({"Pod", "Node", "NodeRuntime", "ConfigMap", "Secret", "ImageRegistry"})
+# What a node's memo depends on beyond the world (ConfigMaps, Secrets, the registry).
+CHANGE_KINDS = ("Pod", "Node", "NodeRuntime")
 MAX_SYNC_ROUNDS = 8  # syncs of one pod at one instant until it settles
 MAX_SYNCS_PER_NODE = 10_000  # a runaway guard; the rest waits for the next reconcile
 
@@ -133,7 +138,19 @@ class Kubelet:
         buckets = snapshot.pod_buckets()
         kept: dict[str, NodeMemo] = {}
         due: list[tuple[str, Obj, tuple[str, str, tuple[int, int, int]], Any]] = []
-        for machine in snapshot.iter_kind("NodeRuntime"):
+        candidates = _candidates(memory, snapshot, cluster.world, now)
+        gone: list[str] = []
+        if candidates is None:
+            machines: Iterable[Obj] = snapshot.iter_kind("NodeRuntime")
+        else:
+            machines = []
+            for name in candidates:
+                machine = snapshot.get("NodeRuntime", "", name)
+                if machine is None or not is_running(machine):
+                    gone.append(name)
+                else:
+                    machines.append(machine)
+        for machine in machines:
             if not is_running(machine):
                 continue
             name = name_of(machine)
@@ -165,7 +182,180 @@ class Kubelet:
             actions += done.actions
             kept[name] = NodeMemo(inputs, bucket, tuple(earliest_timers(done.wakes, now)),
                                   not done.actions, MappingProxyType(done.pods), done.quiet)
-        return Outcome.of(actions, earliest_node_timers(kept, now), MappingProxyType(kept))
+        if candidates is None:
+            after = KubeletMemory.of(kept, snapshot.revision, cluster.world)
+        else:
+            assert isinstance(memory, KubeletMemory)
+            after = memory.updated(kept, gone, snapshot.revision)
+        return Outcome.of(actions, after.timers(), after)
+
+
+class KubeletMemory(Mapping[str, NodeMemo]):
+    """Every running node's :class:`NodeMemo`, by name, with what lets the next reconcile
+    look only at the nodes that may have changed: the snapshot revision it was taken at,
+    the world then, the nodes that wrote something, and every node's timers sorted by
+    (time, node name) (the order :func:`earliest_node_timers` picks in).
+
+    A value: it is never changed once built (:meth:`updated` makes a new one, sharing the
+    persistent map of memos), so a memory reconciled twice, or copied, means the same.
+    A plain mapping of memos is a memory too (everything is then looked at)."""
+
+    __slots__ = ("_nodes", "_other", "_progress", "revision", "unsettled", "world")
+
+    def __init__(self, nodes: immutables.Map, revision: int, world: tuple[int, int, int],
+                 unsettled: frozenset[str], progress: list[tuple[float, str]],
+                 other: list[tuple[float, str]]) -> None:
+        self._nodes = nodes
+        self.revision = revision
+        self.world = world
+        self.unsettled = unsettled
+        self._progress = progress  # (time, node) of each node's progress timer, sorted
+        self._other = other  # the same for the timers that make no progress
+
+    @staticmethod
+    def of(nodes: Mapping[str, NodeMemo], revision: int,
+           world: tuple[int, int, int]) -> KubeletMemory:
+        progress, other = [], []
+        for name, memo in nodes.items():
+            for t in memo.timers:
+                (progress if t.progress else other).append((t.at, name))
+        progress.sort()
+        other.sort()
+        return KubeletMemory(immutables.Map(nodes), revision, world,
+                             frozenset(n for n, m in nodes.items() if not m.settled),
+                             progress, other)
+
+    def updated(self, changed: Mapping[str, NodeMemo], gone: Iterable[str],
+                revision: int) -> KubeletMemory:
+        """This memory with the memos of ``changed`` nodes replaced and ``gone`` ones
+        dropped, at ``revision``."""
+        removed: list[tuple[str, NodeMemo]] = []
+        added: list[tuple[str, NodeMemo]] = []
+        unsettled = set(self.unsettled)
+        with self._nodes.mutate() as nodes:
+            for name in gone:
+                old = nodes.get(name)
+                if old is not None:
+                    removed.append((name, old))
+                    del nodes[name]
+                unsettled.discard(name)
+            for name, memo in changed.items():
+                old = nodes.get(name)
+                if old is memo:
+                    continue
+                if old is not None:
+                    removed.append((name, old))
+                added.append((name, memo))
+                nodes[name] = memo
+                if memo.settled:
+                    unsettled.discard(name)
+                else:
+                    unsettled.add(name)
+            result = nodes.finish()
+        progress, other = self._progress, self._other
+        if removed or added:
+            progress, other = _resorted(progress, other, removed, added)
+        return KubeletMemory(result, revision, self.world, frozenset(unsettled),
+                             progress, other)
+
+    def due_by(self, now: float) -> Iterable[str]:
+        """The nodes with a timer at or before ``now``."""
+        for entries in (self._progress, self._other):
+            for at, name in entries:
+                if at > now:
+                    break
+                yield name
+
+    def timers(self) -> list[Timer]:
+        """:func:`earliest_node_timers` over every node (every kept timer is in the
+        future of the reconcile that kept it)."""
+        timers = []
+        first = self._progress[0] if self._progress else None
+        if first is not None:
+            timers.append(self._timer(first, True))
+        other = self._other[0] if self._other else None
+        if other is not None and (first is None or other[0] < first[0]):
+            timers.append(self._timer(other, False))
+        return timers
+
+    def _timer(self, entry: tuple[float, str], progress: bool) -> Timer:
+        at, name = entry
+        found = next(t for t in self._nodes[name].timers
+                     if t.progress == progress and t.at == at)
+        return Timer(at, progress, found.why)
+
+    def __getitem__(self, name: str) -> NodeMemo:
+        memo: NodeMemo = self._nodes[name]
+        return memo
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._nodes.get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (KubeletMemory, (self._nodes, self.revision, self.world, self.unsettled,
+                                self._progress, self._other))
+
+
+_RESORT_LIMIT = 32  # more changed nodes than this: sort the timer lists again
+
+
+def _resorted(progress: list[tuple[float, str]], other: list[tuple[float, str]],
+              removed: list[tuple[str, NodeMemo]], added: list[tuple[str, NodeMemo]]
+              ) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+    lists = {True: list(progress), False: list(other)}
+    if len(removed) + len(added) > _RESORT_LIMIT:
+        drop = {(t.at, name) for name, memo in removed for t in memo.timers}
+        for flag, entries in lists.items():
+            entries = [e for e in entries if e not in drop]
+            entries += [(t.at, name) for name, memo in added for t in memo.timers
+                        if t.progress == flag]
+            entries.sort()
+            lists[flag] = entries
+        return lists[True], lists[False]
+    for name, memo in removed:
+        for t in memo.timers:
+            entries = lists[t.progress]
+            i = bisect.bisect_left(entries, (t.at, name))
+            assert entries[i] == (t.at, name)
+            del entries[i]
+    for name, memo in added:
+        for t in memo.timers:
+            bisect.insort(lists[t.progress], (t.at, name))
+    return lists[True], lists[False]
+
+
+def _candidates(memory: Any, snapshot: Snapshot, world: tuple[int, int, int],
+                now: float) -> list[str] | None:
+    """The nodes that may differ from what ``memory`` holds, in name order: those whose
+    NodeRuntime or Node was written since, those a written pod is or was bound to, those
+    that wrote something last time and those with a timer due; ``None`` when every node
+    must be looked at (no such memory, other inputs changed, changes forgotten)."""
+    if not isinstance(memory, KubeletMemory) or memory.world != world \
+            or snapshot.revision < memory.revision:
+        return None
+    changes = snapshot.changes(memory.revision, CHANGE_KINDS)
+    if changes is None:
+        return None
+    names: set[str] = set(memory.unsettled)
+    names.update(memory.due_by(now))
+    for key, old in changes.items():
+        kind, namespace, name = key
+        if kind != "Pod":
+            names.add(name)
+            continue
+        if old is not None:
+            names.add(str((old.get("spec") or {}).get("nodeName") or ""))
+        new = snapshot.get(kind, namespace, name)
+        if new is not None:
+            names.add(str((new.get("spec") or {}).get("nodeName") or ""))
+    names.discard("")
+    return sorted(names)
 
 
 def earliest_node_timers(nodes: Mapping[str, NodeMemo], now: float) -> list[Timer]:
@@ -652,4 +842,4 @@ class NodeSync:
                                            subresource="status"))
 
 
-__all__ = ["Kubelet", "NodeMemo", "PodMemo", "Quiet"]
+__all__ = ["Kubelet", "KubeletMemory", "NodeMemo", "PodMemo", "Quiet"]

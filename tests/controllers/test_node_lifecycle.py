@@ -363,3 +363,55 @@ def test_a_reconcile_that_reads_only_changed_nodes_decides_as_one_reading_all(se
         if before is not None:
             assert out.actions == reference.actions
         assert list(out.timers) == controller._all_timers(snap, now, out.memory)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+lifecycle_moves = st.lists(st.tuples(st.floats(0.5, 40, allow_nan=False),
+                                     st.sampled_from(["wait", "renew", "ready", "delete",
+                                                      "add", "pod"]),
+                                     st.integers(0, 3)), min_size=1, max_size=8)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lifecycle_moves)
+def test_looking_only_at_the_written_nodes_finds_what_looking_at_all_finds(
+        steps: list[tuple[float, str, int]]) -> None:
+    """The index refreshed from the store's change log equals one refreshed by looking
+    at every node, and so do the reconciles over them."""
+    world = World(*(node(n, zone=f"z{i % 2}") for i, n in enumerate("abcd")),
+                  *(lease(n, 0) for n in "abcd"), running_pod("p", "a"))
+    now = 0.0
+    world.run(now)
+    for dt, move, which in steps:
+        now += dt
+        name = "abcd"[which]
+        current = world.store.get("Node", "", name)
+        if move == "renew" and current is not None:
+            held = world.store.get("Lease", "kube-node-lease", name)
+            if held is not None:
+                world.store.update({**held, "spec": {**held["spec"],
+                                                     "renewTime": clock.rfc3339_micro(now)}})
+        elif move == "ready" and current is not None:
+            world.store.update(node(name, heartbeat=now, ready="False", zone=f"z{which % 2}")
+                               | {"metadata": current["metadata"]})
+        elif move == "delete" and current is not None:
+            world.store.delete("Node", "", name)
+        elif move == "add" and current is None:
+            world.store.create(node(name, heartbeat=now))
+        elif move == "pod":
+            pod = world.store.get("Pod", "default", "p")
+            if pod is not None:
+                world.store.delete("Pod", "default", "p")
+            else:
+                world.store.create(running_pod("p", name))
+        mem = world.memory
+        snapshot = world.store.snapshot()
+        assert mem.index is not None
+        walked = replace(mem, index=replace(mem.index, revision=-1))
+        controller = NodeLifecycleController()
+        every = controller.reconcile(snapshot, now, random.Random(0), walked)
+        out = world.run(now)
+        assert (out.actions, out.timers) == (every.actions, every.timers)
+        assert replace(out.memory.index, revision=0) == replace(every.memory.index, revision=0)

@@ -214,6 +214,13 @@ def test_with_memory_the_outcome_is_the_one_without(spec: list[tuple[Any, ...]],
                       "metadata": {"name": f"cm-{loop.now}"}})
         snapshot = loop.store.snapshot()
         with_memory = Kubelet().reconcile(snapshot, loop.now, random.Random(0), loop.memory)
+        # Looking only at the nodes that changed since (the memory's revision) finds what
+        # looking at every node with the same memos finds.
+        assert isinstance(loop.memory, kubelet.KubeletMemory)
+        every_node = Kubelet().reconcile(snapshot, loop.now, random.Random(0), dict(loop.memory))
+        assert (with_memory.actions, with_memory.timers) == \
+            (every_node.actions, every_node.timers)
+        assert dict(with_memory.memory) == dict(every_node.memory)
         # Without the pods' memos every pod's status is generated again.
         nodes_only = {name: replace(memo, pods={}) for name, memo in loop.memory.items()}
         regenerated = Kubelet().reconcile(snapshot, loop.now, random.Random(0), nodes_only)
