@@ -19,8 +19,6 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-import immutables
-
 from reconciler.api.actions import Action, Outcome, Timer
 from reconciler.api.selectors import Selector, SelectorError, from_label_selector
 from reconciler.controllers import deployment_util as du
@@ -37,8 +35,11 @@ from reconciler.controllers.controller_utils import (
     uid_of,
 )
 from reconciler.controllers.listers import (
+    OwnerMemory,
+    OwnerMemoryBuilder,
     controlled_by,
     dependent_keys,
+    owners_to_recheck,
     select,
     unchanged_since,
 )
@@ -55,7 +56,7 @@ from reconciler.controllers.sync import (
     sync,
     sync_status_only,
 )
-from reconciler.store.snapshot import Snapshot
+from reconciler.store.snapshot import Snapshot, key_of
 
 Obj = dict[str, Any]
 
@@ -77,38 +78,60 @@ class DeploymentController:
 
     def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
                   memory: Any = None) -> Outcome:
-        previous: immutables.Map = memory if isinstance(memory, immutables.Map) else immutables.Map()
         actions: list[Action] = []
-        timers: list[Timer] = []
-        remembered = {}
-        for d in snapshot.list("Deployment"):
+        recheck = (owners_to_recheck(snapshot, memory, "Deployment", "ReplicaSet")
+                   if isinstance(memory, OwnerMemory) else None)
+        if recheck is None:
+            # No memory, or the changes since are forgotten: look at every Deployment.
+            state = OwnerMemoryBuilder()
+            previous: Any = memory.memos if isinstance(memory, OwnerMemory) else {}
+            deployments = snapshot.list("Deployment")
+        else:
+            # Only the Deployments a write since the last reconcile may concern; the others'
+            # fingerprints are unchanged and their memos hold (the full pass would skip them).
+            keys, forget = recheck
+            state = OwnerMemoryBuilder(memory)
+            previous = memory.memos
+            for uid in forget:
+                state.forget(uid)
+            deployments = [d for d in (snapshot.get(*k) for k in keys) if d is not None]
+        for d in deployments:
+            uid = uid_of(d)
+            state.forget(uid)
             selector = _selector(d)
             if selector is None:
                 continue  # "invalid label selector": upstream returns the error, no writes
-            uid = uid_of(d)
             memo = previous.get(uid)
             fingerprint = _fingerprint(snapshot, d, selector)
+            bucket = _bucket(d, selector)
             if memo is not None and _unchanged(memo, fingerprint, now):
                 # Neither the Deployment, its namespace nor any ReplicaSet it owns or
                 # selects was written since a sync that wrote nothing, and no timer is
                 # due: the sync would write nothing (memory only saves work).
-                remembered[uid] = memo
-                timers.extend(memo.timers)
+                state.put(uid, key_of(d), memo, bucket)
                 continue
             candidates = candidate_replica_sets(snapshot, d, selector)
             if fingerprint is None:
                 fingerprint = _signature(snapshot, d, candidates)
                 if memo is not None and _unchanged(memo, fingerprint, now):
-                    remembered[uid] = memo
-                    timers.extend(memo.timers)
+                    state.put(uid, key_of(d), memo, bucket)
                     continue
             ctx = SyncContext(snapshot, now, d)
             sync_deployment(ctx, d, selector, candidates)
-            remembered[uid] = _Memo(fingerprint, bool(ctx.actions), tuple(ctx.timers))
+            state.put(uid, key_of(d), _Memo(fingerprint, bool(ctx.actions), tuple(ctx.timers)),
+                      bucket)
             actions.extend(ctx.actions)
-            timers.extend(ctx.timers)
+        timers = state.timers_in_key_order()
         timers.sort(key=lambda t: t.at)
-        return Outcome.of(actions, timers, immutables.Map(remembered))
+        return Outcome.of(actions, timers, state.finish(snapshot.revision))
+
+
+def _bucket(d: Obj, selector: Selector) -> tuple[str, str] | None:
+    """The label bucket :func:`_fingerprint` reads (None: it reads none)."""
+    exact = selector.exact_labels()
+    if not exact or du.strategy_type(d) == "Recreate":
+        return None
+    return min(exact.items())
 
 
 def _selector(d: Obj) -> Selector | None:

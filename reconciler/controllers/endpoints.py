@@ -30,7 +30,6 @@ changed since the previous sync in memory).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -209,6 +208,127 @@ def changed_services(snapshot: Snapshot, memos: immutables.Map,
                 del kept[key]
     changed.sort(key=lambda entry: entry[0])
     return changed, kept
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceIndex:
+    """What finds the Services whose :class:`ServiceMemo` may no longer hold without
+    looking at every Service: the revision of the last snapshot, the memos, the Services
+    per thing a memo reads (``("pod", key, value)`` label buckets, ``("ns", name)``,
+    ``("own", token)`` of the controller's own output) and the Services without a memo
+    (looked at every time)."""
+
+    revision: int
+    memos: immutables.Map  # ServiceKey -> ServiceMemo
+    readers: immutables.Map  # token -> frozenset of ServiceKey
+    unmemoed: frozenset[ServiceKey]
+
+
+OwnTokens = Callable[[ServiceKey], Iterable[Any]]
+OwnChanged = Callable[[Any, Obj | None], Iterable[Any]]
+
+
+class ServiceTracker:
+    """:func:`changed_services`, looking only at what was written since the last
+    reconcile when ``memory`` says when that was (a full pass otherwise): ``changed`` is
+    the Services to sync in key order, each with what ``own`` gives for it; :meth:`keep`
+    remembers a Service whose sync wrote nothing, :meth:`finish` gives the next memory.
+
+    ``own_kind`` is the kind ``own`` reads; ``own_tokens(key)`` names what it reads for a
+    Service and ``own_changed(key, obj)`` what a write of an ``own_kind`` object
+    (before or after) replaced: a Service is looked at again when one of its tokens was."""
+
+    def __init__(self, snapshot: Snapshot, memory: Any,
+                 own: Callable[[Snapshot, ServiceKey], Any], own_kind: str,
+                 own_tokens: OwnTokens, own_changed: OwnChanged) -> None:
+        self._own_tokens = own_tokens
+        base = memory if isinstance(memory, ServiceIndex) else None
+        changes = snapshot.changes(base.revision) if base is not None else None
+        if base is None or changes is None:
+            memos = base.memos if base is not None else immutables.Map()
+            self.changed, self._kept = changed_services(snapshot, memos, own)
+            self._readers: Any = None  # built at the end from every memo
+            self._unmemoed: set[ServiceKey] = set()
+            self._full = True
+            return
+        self._full = False
+        self._kept = base.memos.mutate()
+        self._readers = base.readers.mutate()
+        self._unmemoed = set(base.unmemoed)
+        readers = base.readers
+        candidates: set[ServiceKey] = set(base.unmemoed)
+        for written, old in changes.items():
+            kind = written[0]
+            if kind == "Service":
+                candidates.add((written[1], written[2]))
+                continue
+            if kind == "Namespace":
+                candidates.update(readers.get(("ns", written[2]), ()))
+                continue
+            if kind != "Pod" and kind != own_kind:
+                continue
+            for obj in (old, snapshot.get(*written)):
+                if obj is None:
+                    continue
+                if kind == "Pod":
+                    for pair in (meta(obj).get("labels") or {}).items():
+                        candidates.update(readers.get(("pod", *pair), ()))
+                else:
+                    for token in own_changed(written, obj):
+                        candidates.update(readers.get(("own", token), ()))
+        self.changed = []
+        for key in sorted(candidates):
+            svc = snapshot.get("Service", *key)
+            self._unmemoed.discard(key)
+            if svc is None:
+                self._forget(key)
+                continue
+            read = own(snapshot, key)
+            memo = self._kept.get(key)
+            if memo is not None:
+                if memo.holds(snapshot, svc, read):
+                    continue
+                self._forget(key)
+            self.changed.append((key, svc, read))
+
+    def _tokens(self, key: ServiceKey, memo: ServiceMemo) -> list[Any]:
+        return [*(("pod", *pair) for pair in memo.pairs), ("ns", key[0]),
+                *(("own", t) for t in self._own_tokens(key))]
+
+    def _forget(self, key: ServiceKey) -> None:
+        memo = self._kept.get(key)
+        if memo is None:
+            return
+        del self._kept[key]
+        for token in self._tokens(key, memo):
+            rest = self._readers[token] - {key}
+            if rest:
+                self._readers[token] = rest
+            else:
+                del self._readers[token]
+
+    def keep(self, key: ServiceKey, memo: ServiceMemo) -> None:
+        self._kept[key] = memo
+        if not self._full:
+            for token in self._tokens(key, memo):
+                self._readers[token] = self._readers.get(token, frozenset()) | {key}
+
+    def finish(self, snapshot: Snapshot) -> ServiceIndex:
+        memos = self._kept.finish()
+        if self._full:
+            found: dict[Any, set[ServiceKey]] = {}
+            for key, memo in memos.items():
+                for token in self._tokens(key, memo):
+                    found.setdefault(token, set()).add(key)
+            readers = immutables.Map({t: frozenset(k) for t, k in found.items()})
+            unmemoed = frozenset(key for key in (
+                (str(meta(s).get("namespace", "")), str(meta(s).get("name", "")))
+                for s in snapshot.iter_kind("Service")) if key not in memos)
+        else:
+            readers = self._readers.finish()
+            unmemoed = frozenset(k for k, _, _ in self.changed if k not in memos) \
+                | frozenset(self._unmemoed)
+        return ServiceIndex(snapshot.revision, memos, readers, unmemoed)
 
 
 def merge_diff(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> Obj:
@@ -417,20 +537,21 @@ class EndpointsController:
         del now, rng  # nothing here waits or draws
         mem = memory if isinstance(memory, Memory) else Memory()
         actions: list[Action] = []
-        changed, kept = changed_services(snapshot, mem.services, _own_endpoints)
-        for key, svc, current in changed:
+        services = ServiceTracker(snapshot, mem.services, _own_endpoints, "Endpoints",
+                                  _endpoints_tokens, _endpoints_changed)
+        for key, svc, current in services.changed:
             selector = selector_of(svc)
             if selector is None:
                 continue
             wanted = sync_service(snapshot, svc, selected_pods(snapshot, svc, selector))
             actions += wanted
             if not wanted:
-                kept[key] = ServiceMemo.of(snapshot, svc, selector, current)
+                services.keep(key, ServiceMemo.of(snapshot, svc, selector, current))
         revisions = (snapshot.kind_revision("Service"), snapshot.kind_revision("Endpoints"))
         leftovers = mem.leftovers if revisions == mem.revisions \
-            else _leftover_deletes(snapshot)
+            else _leftover_deletes_since(snapshot, mem)
         actions += leftovers
-        return Outcome.of(actions, memory=Memory(kept.finish(), revisions, leftovers))
+        return Outcome.of(actions, memory=Memory(services.finish(snapshot), revisions, leftovers))
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,13 +559,40 @@ class Memory:
     """Per Service, its :class:`ServiceMemo`; and the deletes of Endpoints without a
     Service (``checkLeftoverEndpoints``) as of the Service and Endpoints revisions."""
 
-    services: immutables.Map = dataclasses.field(default_factory=immutables.Map)
+    services: ServiceIndex | None = None
     revisions: tuple[int, int] = (-1, -1)
     leftovers: tuple[Action, ...] = ()
 
 
 def _own_endpoints(snapshot: Snapshot, key: ServiceKey) -> Obj | None:
     return snapshot.get("Endpoints", *key)
+
+
+def _endpoints_tokens(key: ServiceKey) -> tuple[ServiceKey]:
+    return (key,)
+
+
+def _endpoints_changed(key: Any, obj: Obj | None) -> tuple[ServiceKey]:
+    return ((key[1], key[2]),)
+
+
+def _leftover_deletes_since(snapshot: Snapshot, memory: Memory) -> tuple[Action, ...]:
+    """:func:`_leftover_deletes` from the last reconcile's, looking again only at the
+    Services and Endpoints written since (all of them when there is no last reconcile
+    or its changes are forgotten)."""
+    base = memory.services
+    changes = (snapshot.changes(base.revision, ("Service", "Endpoints"))
+               if base is not None else None)
+    if changes is None:
+        return _leftover_deletes(snapshot)
+    found = {(a.namespace, a.name): a.uid for a in memory.leftovers if isinstance(a, Delete)}
+    for _, namespace, name in changes:
+        key = (namespace, name)
+        found.pop(key, None)
+        endpoints = snapshot.get("Endpoints", namespace, name)
+        if endpoints is not None and snapshot.get("Service", namespace, name) is None:
+            found[key] = str(meta(endpoints).get("uid", ""))
+    return tuple(Delete("Endpoints", *key, uid=uid) for key, uid in sorted(found.items()))
 
 
 def _leftover_deletes(snapshot: Snapshot) -> tuple[Action, ...]:

@@ -39,15 +39,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import immutables
-
 from reconciler.api.actions import Action, Create, Delete, Outcome, Patch
 from reconciler.controllers.endpoints import (
     HEADLESS,
     LABEL_ZONE,
     LAST_CHANGE_TRIGGER_TIME,
     ServiceMemo,
-    changed_services,
+    ServiceTracker,
     endpoint_port,
     find_port,
     is_headless,
@@ -382,12 +380,11 @@ class EndpointSliceController:
     def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
                   memory: Any = None) -> Outcome:
         del now
-        memos: immutables.Map = memory if isinstance(memory, immutables.Map) \
-            else immutables.Map()
         actions: list[Action] = []
         names_taken: set[tuple[str, str]] = set()
-        changed, kept = changed_services(snapshot, memos, _own_slices)
-        for (namespace, name), svc, current in changed:
+        services = ServiceTracker(snapshot, memory, _own_slices, "EndpointSlice",
+                                  _slices_tokens, _slices_changed)
+        for (namespace, name), svc, current in services.changed:
             selector = selector_of(svc)
             if selector is None:
                 continue
@@ -400,14 +397,24 @@ class EndpointSliceController:
             wanted = finalize(sync, functools.partial(trigger_time, svc, pods))
             actions += wanted
             if not wanted:
-                kept[(namespace, name)] = ServiceMemo.of(snapshot, svc, selector, current)
-        return Outcome.of(actions, memory=kept.finish())
+                services.keep((namespace, name),
+                              ServiceMemo.of(snapshot, svc, selector, current))
+        return Outcome.of(actions, memory=services.finish(snapshot))
 
 
 def _own_slices(snapshot: Snapshot, key: tuple[str, str]) -> Any:
     # By name in every namespace: a superset of the Service's slices, which is all a
     # memo needs (a write to any of them replaces this bucket).
     return snapshot.with_label("EndpointSlice", LABEL_SERVICE_NAME, key[1])
+
+
+def _slices_tokens(key: tuple[str, str]) -> tuple[str]:
+    return (key[1],)  # what _own_slices reads: the slices labelled with the Service's name
+
+
+def _slices_changed(key: Any, obj: Obj | None) -> list[str]:
+    name = (meta(obj).get("labels") or {}).get(LABEL_SERVICE_NAME) if obj else None
+    return [name] if name is not None else []
 
 
 __all__ = [

@@ -65,6 +65,10 @@ class _Memory:
     pod_scans: immutables.Map = field(default_factory=immutables.Map)
     # owner uid -> (dependent bucket, owner object) found with nothing to collect
     clean_owners: immutables.Map = field(default_factory=immutables.Map)
+    # owner uid -> keys of its dependents to attempt (absent owner, or references that
+    # cannot point to it): every owner uid is here or in clean_owners
+    unclean_owners: immutables.Map = field(default_factory=immutables.Map)
+    revision: int = -1  # of the snapshot these were found in (-1: none)
 
 
 class GarbageCollector:
@@ -77,8 +81,14 @@ class GarbageCollector:
                   memory: Any = None) -> Outcome:
         mem = memory if isinstance(memory, _Memory) else _Memory()
         plan = _Plan(snapshot)
-        scans, pod_scans, deleting = _scan_deleting(snapshot, mem.scans, mem.pod_scans)
-        work, clean = _dependents_of_absent_owners(snapshot, mem.clean_owners)
+        scanned = _scan_deleting_since(snapshot, mem)
+        if scanned is None:
+            scanned = _scan_deleting(snapshot, mem.scans, mem.pod_scans)
+        scans, pod_scans, deleting = scanned
+        found = _dependents_of_owners_written_since(snapshot, mem)
+        if found is None:
+            found = _dependents_of_absent_owners(snapshot, mem.clean_owners)
+        work, clean, unclean = found
         for key in sorted(work):
             obj = snapshot.get(*key)
             if obj is not None:
@@ -93,7 +103,9 @@ class GarbageCollector:
             elif FOREGROUND in finalizers:
                 plan.process_deleting_dependents(obj)
         plan.unblock_waiting_cycles()
-        return Outcome.of(plan.actions, [], _Memory(scans=scans, pod_scans=pod_scans, clean_owners=clean))
+        return Outcome.of(plan.actions, [], _Memory(scans=scans, pod_scans=pod_scans, clean_owners=clean,
+                                                   unclean_owners=unclean,
+                                                   revision=snapshot.revision))
 
 
 # --- finding work ----------------------------------------------------------------------------
@@ -131,6 +143,43 @@ def _scan_deleting(snapshot: Snapshot, scans: immutables.Map, pod_scans: immutab
     return updated.finish(), pod_scans, found
 
 
+def _scan_deleting_since(snapshot: Snapshot, mem: _Memory
+                         ) -> tuple[immutables.Map, immutables.Map, set[Key]] | None:
+    """:func:`_scan_deleting` from the last reconcile's findings, looking again only at
+    the objects written since. ``None`` when there is nothing to start from or the
+    changes are forgotten. (The per-node pod scans are left as they were: they only
+    save work for a later full scan, which rescans a node whose bucket changed.)"""
+    if mem.revision < 0:
+        return None
+    changes = snapshot.changes(mem.revision, GC_KINDS)
+    if changes is None:
+        return None
+    written: dict[str, list[Key]] = {}
+    for key in changes:
+        written.setdefault(key[0], []).append(key)
+    updated: Any = mem.scans.mutate()
+    found: set[Key] = set()
+    for kind in GC_KINDS:
+        cached = mem.scans.get(kind)
+        if cached is None:
+            return None
+        keys = written.get(kind)
+        if keys is None:
+            if cached[0] != snapshot.kind_revision(kind):
+                return None
+            found.update(cached[1])
+            continue
+        now_deleting = set(cached[1])
+        for key in keys:
+            now_deleting.discard(key)
+            obj = snapshot.get(*key)
+            if obj is not None and _is_gc_deleting(obj):
+                now_deleting.add(key)
+        updated[kind] = (snapshot.kind_revision(kind), frozenset(now_deleting))
+        found.update(now_deleting)
+    return updated.finish(), mem.pod_scans, found
+
+
 def _scan_pods(snapshot: Snapshot, pod_scans: immutables.Map
                ) -> tuple[immutables.Map, frozenset[Key]]:
     buckets = pod_buckets(snapshot)
@@ -159,28 +208,81 @@ def _reference_namespace_valid(dependent_key: Key, owner: Mapping[str, Any]) -> 
 
 
 def _dependents_of_absent_owners(snapshot: Snapshot, clean: immutables.Map
-                                 ) -> tuple[set[Key], immutables.Map]:
+                                 ) -> tuple[set[Key], immutables.Map, immutables.Map]:
     """Dependents that may have lost an owner: the owner's uid resolves to nothing, or to
     an object their reference cannot point to (another namespace). Owners whose bucket and
-    object did not change since they were last found clean are skipped."""
+    object did not change since they were last found clean are skipped. Also each owner
+    uid's share of the work, for :func:`_dependents_of_owners_written_since`."""
     work: set[Key] = set()
     still_clean: Any = immutables.Map().mutate()
+    unclean: Any = immutables.Map().mutate()
     for owner_uid in owner_uids(snapshot):
-        bucket = dependent_keys(snapshot, owner_uid)
-        owner = snapshot.get_by_uid(owner_uid)
-        if owner is None:
-            work.update(bucket)
-            continue
-        cached = clean.get(owner_uid)
-        if cached is not None and cached[0] is bucket and cached[1] is owner:
-            still_clean[owner_uid] = cached
-            continue
-        invalid = [k for k in bucket if not _reference_namespace_valid(k, owner)]
-        if invalid:
-            work.update(invalid)
+        found = _check_owner(snapshot, owner_uid, clean)
+        if isinstance(found, tuple):
+            still_clean[owner_uid] = found
         else:
-            still_clean[owner_uid] = (bucket, owner)
-    return work, still_clean.finish()
+            unclean[owner_uid] = found
+            work.update(found)
+    return work, still_clean.finish(), unclean.finish()
+
+
+def _check_owner(snapshot: Snapshot, owner_uid: str, clean: immutables.Map
+                 ) -> tuple[Any, Obj] | frozenset[Key]:
+    """An owner uid found clean, ``(bucket, owner)``; or the keys of its dependents to
+    attempt."""
+    bucket = dependent_keys(snapshot, owner_uid)
+    owner = snapshot.get_by_uid(owner_uid)
+    if owner is None:
+        return frozenset(bucket)
+    cached = clean.get(owner_uid)
+    if cached is not None and cached[0] is bucket and cached[1] is owner:
+        return cached  # type: ignore[no-any-return]
+    invalid = frozenset(k for k in bucket if not _reference_namespace_valid(k, owner))
+    return invalid if invalid else (bucket, owner)
+
+
+def _dependents_of_owners_written_since(snapshot: Snapshot, mem: _Memory
+                                        ) -> tuple[set[Key], immutables.Map,
+                                                   immutables.Map] | None:
+    """:func:`_dependents_of_absent_owners` looking again only at the owner uids a write
+    since the last reconcile may concern (a uid some written object referred to before
+    or after, or the uid of a written object) and at those not found clean; every other
+    owner's bucket and object are unchanged, so it is still clean. ``None`` when there
+    is no last reconcile to start from or its changes are forgotten."""
+    if mem.revision < 0:
+        return None
+    changes = snapshot.changes(mem.revision)
+    if changes is None:
+        return None
+    uids: set[str] = set(mem.unclean_owners)
+    for key, old in changes.items():
+        for obj in (old, snapshot.get(*key)):
+            if obj is None:
+                continue
+            m = obj.get("metadata") or {}
+            uids.add(str(m.get("uid") or ""))
+            for ref in m.get("ownerReferences") or ():
+                uids.add(str(ref.get("uid") or ""))
+    present = owner_uids(snapshot)
+    clean: Any = mem.clean_owners.mutate()
+    unclean: Any = mem.unclean_owners.mutate()
+    for owner_uid in uids:
+        if owner_uid in clean:
+            del clean[owner_uid]
+        if owner_uid in unclean:
+            del unclean[owner_uid]
+        if owner_uid not in present:
+            continue
+        found = _check_owner(snapshot, owner_uid, mem.clean_owners)
+        if isinstance(found, tuple):
+            clean[owner_uid] = found
+        else:
+            unclean[owner_uid] = found
+    unclean_now = unclean.finish()
+    work: set[Key] = set()
+    for keys in unclean_now.values():
+        work.update(keys)
+    return work, clean.finish(), unclean_now
 
 
 # --- acting ----------------------------------------------------------------------------------

@@ -12,12 +12,15 @@ memory detect "unchanged" by identity.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+import immutables
 
 from reconciler.api.kinds import KINDS
 from reconciler.api.selectors import Selector
 from reconciler.controllers.controller_utils import meta
-from reconciler.store.snapshot import Key, Snapshot
+from reconciler.store.snapshot import Key, Snapshot, key_of
 
 Obj = dict[str, Any]
 
@@ -107,3 +110,117 @@ def unchanged_since(memo: Any, fingerprint: tuple[Any, ...] | None, now: float) 
     return len(old) == len(fingerprint) and all(
         a is b if isinstance(a, Mapping) else a == b
         for a, b in zip(old, fingerprint, strict=True))
+
+
+# --- owner controllers that look only at what changed ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerMemory:
+    """What an owner controller (ReplicaSet: pods; Deployment: ReplicaSets) keeps between
+    reconciles: each owner's memo, plus what finds the owners a write may concern without
+    looking at every owner -- the revision of the last snapshot, each owner's key and the
+    label bucket its fingerprint reads (``None``: no bucket, always re-checked), the owners
+    per bucket, and ``watch``, the owners re-checked every time (acted, timers, no bucket).
+    """
+
+    revision: int
+    memos: immutables.Map  # uid -> memo (signature, acted, timers)
+    keys: immutables.Map  # uid -> the owner's key
+    buckets: immutables.Map  # uid -> (label key, value) or None
+    by_label: immutables.Map  # (label key, value) -> frozenset of uids
+    watch: frozenset[str]
+
+
+class OwnerMemoryBuilder:
+    """A working copy of :class:`OwnerMemory` (an empty one for a full pass)."""
+
+    def __init__(self, base: OwnerMemory | None = None) -> None:
+        empty: immutables.Map = immutables.Map()
+        self.memos = (base.memos if base else empty).mutate()
+        self.keys = (base.keys if base else empty).mutate()
+        self.buckets = (base.buckets if base else empty).mutate()
+        self.by_label = (base.by_label if base else empty).mutate()
+        self.watch = set(base.watch) if base else set()
+
+    def forget(self, uid: str) -> None:
+        if uid not in self.memos:
+            return
+        del self.memos[uid]
+        del self.keys[uid]
+        bucket = self.buckets.pop(uid)
+        if bucket is not None:
+            rest = self.by_label[bucket] - {uid}
+            if rest:
+                self.by_label[bucket] = rest
+            else:
+                del self.by_label[bucket]
+        self.watch.discard(uid)
+
+    def put(self, uid: str, key: Key, memo: Any, bucket: tuple[str, str] | None) -> None:
+        self.forget(uid)
+        self.memos[uid] = memo
+        self.keys[uid] = key
+        self.buckets[uid] = bucket
+        if bucket is not None:
+            self.by_label[bucket] = self.by_label.get(bucket, frozenset()) | {uid}
+        if bucket is None or memo.acted or memo.timers:
+            self.watch.add(uid)
+
+    def timers_in_key_order(self) -> list[Any]:
+        """Every remembered timer, owners in key order (as a full pass collects them)."""
+        keys = self.keys
+        out: list[Any] = []
+        for uid in sorted((u for u in self.watch if self.memos[u].timers), key=keys.__getitem__):
+            out.extend(self.memos[uid].timers)
+        return out
+
+    def finish(self, revision: int) -> OwnerMemory:
+        return OwnerMemory(revision, self.memos.finish(), self.keys.finish(),
+                           self.buckets.finish(), self.by_label.finish(), frozenset(self.watch))
+
+
+def owners_to_recheck(snapshot: Snapshot, memory: OwnerMemory, owner_kind: str,
+                      dependent_kind: str) -> tuple[list[Key], set[str]] | None:
+    """The keys of the owners whose fingerprint may differ from their memo's, in key
+    order (a superset: the fingerprint check still decides), and the uids of owners
+    whose key was written (forget them first). ``None``: changes forgotten, do a full
+    pass. An owner's fingerprint reads its own resourceVersion, its namespace's, the
+    owner-index bucket of its uid (any object referring to it) and one label bucket of
+    ``dependent_kind``: so the owners written, those of a written namespace, those any
+    written object referred to before or after, and those whose bucket label a written
+    dependent carried before or after."""
+    changes = snapshot.changes(memory.revision)
+    if changes is None:
+        return None
+    uids: set[str] = set(memory.watch)
+    keys: set[Key] = set()
+    forget: set[str] = set()
+    by_label = memory.by_label
+    for key, old in changes.items():
+        kind = key[0]
+        if kind == owner_kind:
+            keys.add(key)
+            if old is not None:
+                forget.add((old.get("metadata") or {}).get("uid") or "")
+            continue
+        if kind == "Namespace":
+            keys.update(key_of(o) for o in snapshot.list(owner_kind, key[2]))
+            continue
+        for obj in (old, snapshot.get(*key)):
+            if obj is None:
+                continue
+            m = obj.get("metadata") or {}
+            for ref in m.get("ownerReferences") or ():
+                uids.add(ref.get("uid") or "")
+            if kind == dependent_kind and by_label:
+                for item in (m.get("labels") or {}).items():
+                    found = by_label.get(item)
+                    if found:
+                        uids.update(found)
+    known = memory.keys
+    for uid in uids:
+        found_key = known.get(uid)
+        if found_key is not None:
+            keys.add(found_key)
+    return sorted(keys), forget

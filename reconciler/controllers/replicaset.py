@@ -29,8 +29,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import immutables
-
 from reconciler.api.actions import (
     Action,
     Create,
@@ -67,13 +65,16 @@ from reconciler.controllers.controller_utils import (
     uid_of,
 )
 from reconciler.controllers.listers import (
+    OwnerMemory,
+    OwnerMemoryBuilder,
     controlled_by,
     dependent_keys,
     namespace_terminating,
+    owners_to_recheck,
     select,
     unchanged_since,
 )
-from reconciler.store.snapshot import Snapshot
+from reconciler.store.snapshot import Snapshot, key_of
 
 Obj = dict[str, Any]
 
@@ -114,38 +115,58 @@ class ReplicaSetController:
 
     def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
                   memory: Any = None) -> Outcome:
-        previous: immutables.Map = memory if isinstance(memory, immutables.Map) else immutables.Map()
-        actions: list[Action] = []
-        timers: list[Timer] = []
         names_taken: set[tuple[str, str]] = set()
-        remembered = {}
-        for rs in snapshot.list("ReplicaSet"):
+        actions: list[Action] = []
+        recheck = (owners_to_recheck(snapshot, memory, "ReplicaSet", "Pod")
+                   if isinstance(memory, OwnerMemory) else None)
+        if recheck is None:
+            # No memory, or the changes since are forgotten: look at every ReplicaSet.
+            state = OwnerMemoryBuilder()
+            previous: Any = memory.memos if isinstance(memory, OwnerMemory) else {}
+            replica_sets = snapshot.list("ReplicaSet")
+        else:
+            # Only the ReplicaSets a write since the last reconcile may concern; the others'
+            # fingerprints are unchanged and their memos hold (the full pass would skip them).
+            keys, forget = recheck
+            state = OwnerMemoryBuilder(memory)
+            previous = memory.memos
+            for uid in forget:
+                state.forget(uid)
+            replica_sets = [rs for rs in (snapshot.get(*k) for k in keys) if rs is not None]
+        for rs in replica_sets:
+            uid = uid_of(rs)
+            state.forget(uid)
             selector = _selector(rs)
             if selector is None:
                 continue  # an invalid selector matches nothing; upstream logs and drops it
-            uid = uid_of(rs)
             memo = previous.get(uid)
             fingerprint = _fingerprint(snapshot, rs, selector)
+            bucket = _bucket(selector)
             if memo is not None and _unchanged(memo, fingerprint, now):
                 # Neither the ReplicaSet, its namespace, nor any pod it owns or selects
                 # was written since a sync that wrote nothing, and no timer is due: skip
                 # (correctness never depends on this shortcut).
-                remembered[uid] = memo
-                timers.extend(memo.timers)
+                state.put(uid, key_of(rs), memo, bucket)
                 continue
             candidates = candidate_pods(snapshot, rs, selector)
             if fingerprint is None:
                 fingerprint = _signature(snapshot, rs, candidates)
                 if memo is not None and _unchanged(memo, fingerprint, now):
-                    remembered[uid] = memo
-                    timers.extend(memo.timers)
+                    state.put(uid, key_of(rs), memo, bucket)
                     continue
             sync = _Sync(snapshot, now, rng, names_taken)
             sync_replica_set(sync, rs, selector, candidates)
-            remembered[uid] = _Memo(fingerprint, bool(sync.actions), tuple(sync.timers))
+            state.put(uid, key_of(rs), _Memo(fingerprint, bool(sync.actions), tuple(sync.timers)),
+                      bucket)
             actions.extend(sync.actions)
-            timers.extend(sync.timers)
-        return Outcome.of(actions, _earliest_per_instant(timers), immutables.Map(remembered))
+        timers = state.timers_in_key_order()
+        return Outcome.of(actions, _earliest_per_instant(timers), state.finish(snapshot.revision))
+
+
+def _bucket(selector: Selector) -> tuple[str, str] | None:
+    """The label bucket :func:`_fingerprint` reads (None: it reads none)."""
+    exact = selector.exact_labels()
+    return min(exact.items()) if exact else None
 
 
 def _selector(rs: Mapping[str, Any]) -> Selector | None:
