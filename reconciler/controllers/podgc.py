@@ -82,6 +82,10 @@ class Memory:
     # Nodes pods are bound to that do not exist, as of a Node revision and bucket set.
     missing: tuple[str, ...] = ()
     missing_at: int = -1
+    # The snapshot revision (and Pod kind revision) the scans were brought in line at:
+    # the next rescan compares only the buckets of the nodes written since (change log).
+    revision: int = -1
+    pod_revision: int = -1
 
 
 def is_terminated(pod: Mapping[str, Any]) -> bool:
@@ -116,8 +120,78 @@ def _scan_bucket(snapshot: Snapshot, bucket: Mapping[Key, int]) -> BucketScan:
 def _rescan(snapshot: Snapshot, mem: Memory) -> Memory:
     """The memory with every node's scan current. Only buckets that are new objects
     since the last scan are read (a bucket is replaced whenever one of its pods is
-    written); the count of terminated pods follows by difference."""
+    written); the count of terminated pods follows by difference. Which buckets to
+    compare comes from the store's change log (the nodes of the Pods and Nodes written
+    since the memory's revision); every bucket is compared when that is not known."""
     buckets = snapshot.pod_buckets()
+    names = _written_nodes(snapshot, mem)
+    if names is None:
+        return _rescan_all(snapshot, mem, buckets)
+    scans = mem.scans.mutate()
+    total = mem.terminated
+    terminating = set(mem.terminating)
+    missing = set(mem.missing)
+    for node in names:
+        cached = mem.scans.get(node)
+        bucket = buckets.get(node)
+        if bucket is None:
+            if cached is not None:  # bucket emptied since
+                total -= len(cached[1].terminated)
+                terminating.discard(node)
+                del scans[node]
+        elif cached is None or cached[0] is not bucket:
+            scan = _scan_bucket(snapshot, bucket)
+            total += len(scan.terminated) - (len(cached[1].terminated) if cached else 0)
+            (terminating.add if scan.terminating else terminating.discard)(node)
+            scans[node] = (bucket, scan)
+        if node and bucket is not None and snapshot.get("Node", "", node) is None:
+            missing.add(node)
+        else:
+            missing.discard(node)
+    return replace(mem, scans=scans.finish(), terminated=total,
+                   terminating=frozenset(terminating), missing=tuple(sorted(missing)),
+                   missing_at=snapshot.kind_revision("Node"), revision=snapshot.revision,
+                   pod_revision=snapshot.kind_revision("Pod"))
+
+
+def _written_nodes(snapshot: Snapshot, mem: Memory) -> set[str] | None:
+    """The nodes whose pods-by-node bucket or Node may differ from what ``mem`` saw: the
+    old and new ``spec.nodeName`` (``""``: unbound) of each Pod and the name of each Node
+    written since ``mem.revision``. ``None`` when that is not known (a fresh memory, a
+    snapshot older than the memory, the changes compacted, or kind revisions the log
+    does not account for): compare every bucket."""
+    if mem.revision < 0 or snapshot.revision < mem.revision:
+        return None
+    changes = snapshot.changes(mem.revision, ("Pod", "Node"))
+    if changes is None:
+        return None
+    names: set[str] = set()
+    pods_moved = nodes_moved = False
+    for (kind, namespace, name), before in changes.items():
+        if kind == "Node":
+            nodes_moved = True
+            names.add(name)
+            continue
+        pods_moved = True
+        now = snapshot.get(kind, namespace, name)
+        if before is not None:
+            names.add(_bound_to(before))
+        if now is not None:
+            names.add(_bound_to(now))
+    # A snapshot of another store (or built by hand) at the same revision: the log does
+    # not describe it, which the kind revisions give away.
+    if pods_moved != (snapshot.kind_revision("Pod") != mem.pod_revision) \
+            or nodes_moved != (snapshot.kind_revision("Node") != mem.missing_at):
+        return None
+    return names
+
+
+def _bound_to(pod: Mapping[str, Any]) -> str:
+    return (pod.get("spec") or {}).get("nodeName") or ""
+
+
+def _rescan_all(snapshot: Snapshot, mem: Memory, buckets: Mapping[str, Any]) -> Memory:
+    """:func:`_rescan` comparing every bucket by identity."""
     scans = mem.scans.mutate()
     total = mem.terminated
     terminating = set(mem.terminating)
@@ -140,11 +214,12 @@ def _rescan(snapshot: Snapshot, mem: Memory) -> Memory:
                 del scans[node]
     node_revision = snapshot.kind_revision("Node")
     missing, missing_at = mem.missing, mem.missing_at
-    if nodes_moved or missing_at != node_revision:
+    if nodes_moved or missing_at != node_revision or mem.revision < 0:
         missing = tuple(sorted(n for n in buckets if n and snapshot.get("Node", "", n) is None))
         missing_at = node_revision
     return replace(mem, scans=scans.finish(), terminated=total,
-                   terminating=frozenset(terminating), missing=missing, missing_at=missing_at)
+                   terminating=frozenset(terminating), missing=missing, missing_at=missing_at,
+                   revision=snapshot.revision, pod_revision=snapshot.kind_revision("Pod"))
 
 
 class PodGC:

@@ -253,8 +253,8 @@ class SchedulerCache:
     memories advancing one shared cache would be correct but slow.
     """
 
-    __slots__ = ("_updating", "assumed", "buckets", "images", "infos", "nodes", "order",
-                 "stale", "static_generation", "table")
+    __slots__ = ("_updating", "assumed", "buckets", "images", "infos", "kind_revisions",
+                 "nodes", "order", "revision", "stale", "static_generation", "table")
 
     def __init__(self) -> None:
         self.nodes: dict[str, Obj] = {}  # by name, in ``order``
@@ -270,6 +270,10 @@ class SchedulerCache:
         self.static_generation = 0
         self.stale: set[str] = set()  # NodeInfos rebuilt since the table last saw them
         self.table: Any = None  # the fast path's NodeTable, opaque here
+        # The snapshot revision (and Node, Pod kind revisions) of the last update: the
+        # next looks only at the nodes written since (the store's change log).
+        self.revision = -1
+        self.kind_revisions = (-1, -1)
         self._updating = False
 
     def __reduce__(self) -> tuple[type[SchedulerCache], tuple[()]]:
@@ -280,6 +284,85 @@ class SchedulerCache:
         if self._updating:
             self.__init__()  # type: ignore[misc]  # an update that raised: start over
         self._updating = True
+        names = self._written_nodes(snapshot)
+        if names is None or not self._update_written(snapshot, names):
+            self._update_all(snapshot)
+        self.assumed = set()
+        self.revision = snapshot.revision
+        self.kind_revisions = (snapshot.kind_revision("Node"), snapshot.kind_revision("Pod"))
+        self._updating = False
+
+    def _written_nodes(self, snapshot: Snapshot) -> set[str] | None:
+        """The nodes that may differ from what the cache holds: those written, or whose
+        pods were written (old and new ``spec.nodeName``), since the last update, and
+        those pods were assumed onto. ``None`` when that is not known (an empty cache, a
+        snapshot older than the cache, the changes compacted, or kind revisions the log
+        does not account for, as for a snapshot of another store)."""
+        if self.revision < 0 or snapshot.revision < self.revision:
+            return None
+        changes = snapshot.changes(self.revision, ("Node", "Pod"))
+        if changes is None:
+            return None
+        names = set(self.assumed)
+        nodes_moved = pods_moved = False
+        for (kind, namespace, name), before in changes.items():
+            if kind == "Node":
+                nodes_moved = True
+                names.add(name)
+                continue
+            pods_moved = True
+            now = snapshot.get(kind, namespace, name)
+            if before is not None:
+                names.add((before.get("spec") or {}).get("nodeName") or "")
+            if now is not None:
+                names.add((now.get("spec") or {}).get("nodeName") or "")
+        if nodes_moved != (snapshot.kind_revision("Node") != self.kind_revisions[0]) \
+                or pods_moved != (snapshot.kind_revision("Pod") != self.kind_revisions[1]):
+            return None
+        names.discard("")
+        return names
+
+    def _update_written(self, snapshot: Snapshot, names: set[str]) -> bool:
+        """:meth:`update` looking only at ``names``; ``False`` (nothing changed) when
+        the node set changed, which the full update handles."""
+        nodes = self.nodes
+        for name in names:
+            if (snapshot.get("Node", "", name) is None) != (name not in nodes):
+                return False
+        buckets = snapshot.pod_buckets()
+        static_changed = zones_moved = False
+        for name in sorted(names):
+            node = snapshot.get("Node", "", name)
+            if node is None:
+                continue
+            info = old = self.infos.get(name)
+            old_node = nodes.get(name)
+            if node is not old_node:
+                nodes[name] = node
+                if old is not None:
+                    if _static_shape(node) != _static_shape(old_node or {}):
+                        static_changed = True
+                        zones_moved = zones_moved or zone_key(node) != zone_key(old_node or {})
+                        info = None
+                    else:
+                        old.node = node
+            bucket = buckets.get(name)
+            if (info is None or name in self.assumed or name not in self.buckets
+                    or bucket is not self.buckets[name]):
+                info = NodeInfo(node, self._pod_infos(snapshot, name, old))
+                self.stale.add(name)
+            self.infos[name] = info
+            self.buckets[name] = bucket
+        if zones_moved:
+            self.nodes = self._listed(snapshot)
+            self.order = tuple(self.nodes)
+        if static_changed:
+            self.static_generation += 1
+            self.images = None
+        return True
+
+    def _update_all(self, snapshot: Snapshot) -> None:
+        """:meth:`update` looking at every node, by identity."""
         buckets = snapshot.pod_buckets()
         same_nodes = snapshot.count("Node") == len(self.order)
         current: dict[str, Obj] = {}
@@ -317,11 +400,9 @@ class SchedulerCache:
         for name in self.buckets.keys() - current.keys():
             del self.buckets[name]
         self.nodes, self.infos, self.order = current, infos, tuple(current)
-        self.assumed = set()
         if static_changed:
             self.static_generation += 1
             self.images = None
-        self._updating = False
 
     @staticmethod
     def _listed(snapshot: Snapshot) -> dict[str, Obj]:

@@ -94,26 +94,59 @@ class NodeShapes:
     Node gives. Copies of a memory start with an empty one (``__reduce__``).
     """
 
-    __slots__ = ("known",)
+    __slots__ = ("known", "node_revision", "revision", "total")
 
     def __init__(self) -> None:
-        self.known: dict[int, tuple[Obj, int]] = {}
+        self.known: dict[str, tuple[Obj, int]] = {}  # by node name
+        self.total = 0  # the sum of the known hashes
+        self.revision = -1  # the snapshot revision (and Node kind revision) of the last digest
+        self.node_revision = -1
 
     def __reduce__(self) -> tuple[type[NodeShapes], tuple[()]]:
         return (NodeShapes, ())
 
     def digest(self, snapshot: Snapshot) -> int:
         """The sum of every Node's shape hash (order-free: no sort of the node list).
-        Only the snapshot's Nodes stay filed."""
-        nodes = list(snapshot.iter_kind("Node"))
-        ids = list(map(id, nodes))
-        entries: list[Any] = list(map(self.known.get, ids))  # None: not filed yet
-        for i, entry in enumerate(entries):
-            if entry is None:
-                entries[i] = (nodes[i], hash(_node_shape(nodes[i])))
-        self.known = dict(zip(ids, entries))
-        total = sum(map(itemgetter(1), entries))
-        return total & _DIGEST_MASK
+        Only the Nodes written since the last digest (the store's change log) are looked
+        at; every Node, by identity, when that is not known. Only the snapshot's Nodes
+        stay filed."""
+        written = self._written(snapshot)
+        if written is None:
+            known = self.known
+            filed: dict[str, tuple[Obj, int]] = {}
+            for node in snapshot.iter_kind("Node"):
+                name = node["metadata"]["name"]
+                entry = known.get(name)
+                filed[name] = entry if entry is not None and entry[0] is node \
+                    else (node, hash(_node_shape(node)))
+            self.known = filed
+            self.total = sum(map(itemgetter(1), filed.values()))
+        else:
+            for name in written:
+                entry = self.known.get(name)
+                node = snapshot.get("Node", "", name)
+                if entry is not None and entry[0] is node:
+                    continue
+                if entry is not None:
+                    self.total -= entry[1]
+                    del self.known[name]
+                if node is not None:
+                    entry = self.known[name] = (node, hash(_node_shape(node)))
+                    self.total += entry[1]
+        self.revision = snapshot.revision
+        self.node_revision = snapshot.kind_revision("Node")
+        return self.total & _DIGEST_MASK
+
+    def _written(self, snapshot: Snapshot) -> set[str] | None:
+        """The names of the Nodes written since the last digest; ``None`` when not known
+        (a fresh memo, an older snapshot, compacted changes, a Node kind revision the
+        log does not account for)."""
+        if self.revision < 0 or snapshot.revision < self.revision:
+            return None
+        keys = snapshot.changed_keys(self.revision, ("Node",))
+        if keys is None or bool(keys) != (snapshot.kind_revision("Node") != self.node_revision):
+            return None
+        return {name for _, _, name in keys}
 
 
 _DIGEST_MASK = (1 << 64) - 1

@@ -171,3 +171,35 @@ def test_the_incremental_scan_decides_as_a_scan_of_every_pod(seed: int) -> None:
             if isinstance(action, Delete) and world.store.get("Pod", action.namespace,
                                                                 action.name) is not None:
                 world.store.delete("Pod", action.namespace, action.name)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_a_memory_used_with_any_snapshot_decides_as_a_scan_of_every_pod(seed: int) -> None:
+    """The memory finds the buckets to compare from the store's change log since its
+    revision: used with a snapshot older or newer than that (pods moving between nodes
+    and to and from unbound included), it still decides as a scan from no memory."""
+    rng = random.Random(seed)
+    gc = PodGC()
+    gc.threshold = rng.choice([0, 1, 3])
+    store = Store()
+    snapshots, memories = [store.snapshot()], [None]
+    now = 0.0
+    for step in range(30):
+        for i in range(rng.randint(0, 4)):
+            pods = store.snapshot().list("Pod")
+            if pods and rng.random() < 0.3:
+                moved = copy.deepcopy(rng.choice(pods))
+                moved["spec"]["nodeName"] = rng.choice(["", "n1", "n2", "gone"])
+                store.update(moved)
+            else:
+                _random_change(rng, store, step * 10 + i, now)
+        snapshots.append(store.snapshot())
+        now += rng.choice([0, 1, 20, 40])
+        snapshot = rng.choice(snapshots[-3:])
+        memory = rng.choice(memories[-3:])
+        scratch = None if memory is None else Memory(memory.last_gc, memory.quarantine)
+        out = gc.reconcile(snapshot, now, random.Random(0), memory)
+        expected = gc.reconcile(snapshot, now, random.Random(0), scratch)
+        assert out.actions == expected.actions and out.timers == expected.timers
+        assert out.memory == expected.memory
+        memories.append(out.memory)
