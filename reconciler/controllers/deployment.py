@@ -35,11 +35,9 @@ from reconciler.controllers.controller_utils import (
     uid_of,
 )
 from reconciler.controllers.listers import (
-    OwnerMemory,
-    OwnerMemoryBuilder,
     controlled_by,
     dependent_keys,
-    owners_to_recheck,
+    owners_to_sync,
     select,
     unchanged_since,
 )
@@ -79,22 +77,7 @@ class DeploymentController:
     def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
                   memory: Any = None) -> Outcome:
         actions: list[Action] = []
-        recheck = (owners_to_recheck(snapshot, memory, "Deployment", "ReplicaSet")
-                   if isinstance(memory, OwnerMemory) else None)
-        if recheck is None:
-            # No memory, or the changes since are forgotten: look at every Deployment.
-            state = OwnerMemoryBuilder()
-            previous: Any = memory.memos if isinstance(memory, OwnerMemory) else {}
-            deployments = snapshot.list("Deployment")
-        else:
-            # Only the Deployments a write since the last reconcile may concern; the others'
-            # fingerprints are unchanged and their memos hold (the full pass would skip them).
-            keys, forget = recheck
-            state = OwnerMemoryBuilder(memory)
-            previous = memory.memos
-            for uid in forget:
-                state.forget(uid)
-            deployments = [d for d in (snapshot.get(*k) for k in keys) if d is not None]
+        state, previous, deployments = owners_to_sync(snapshot, memory, "Deployment", "ReplicaSet")
         for d in deployments:
             uid = uid_of(d)
             state.forget(uid)

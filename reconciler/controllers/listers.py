@@ -224,3 +224,24 @@ def owners_to_recheck(snapshot: Snapshot, memory: OwnerMemory, owner_kind: str,
         if found_key is not None:
             keys.add(found_key)
     return sorted(keys), forget
+
+
+def owners_to_sync(snapshot: Snapshot, memory: Any, owner_kind: str, dependent_kind: str
+                   ) -> tuple[OwnerMemoryBuilder, Mapping[str, Any], list[Obj]]:
+    """A workload controller's starting point: the memory being built, the memos of the
+    last reconcile, and the owners to look at — every owner when there is no memory or
+    the changes since were forgotten, else only those :func:`owners_to_recheck` names
+    (the others' fingerprints are unchanged and their memos hold, exactly what the full
+    pass would conclude)."""
+    recheck = (owners_to_recheck(snapshot, memory, owner_kind, dependent_kind)
+               if isinstance(memory, OwnerMemory) else None)
+    if recheck is None:
+        previous: Mapping[str, Any] = memory.memos if isinstance(memory, OwnerMemory) else {}
+        return OwnerMemoryBuilder(), previous, snapshot.list(owner_kind)
+    keys, forget = recheck
+    state = OwnerMemoryBuilder(memory)
+    for uid in forget:
+        state.forget(uid)
+    owners = [o for o in (snapshot.get(*k) for k in keys) if o is not None]
+    return state, memory.memos, owners
+

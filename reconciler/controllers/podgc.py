@@ -162,32 +162,16 @@ def _written_nodes(snapshot: Snapshot, mem: Memory) -> set[str] | None:
     does not account for): compare every bucket."""
     if mem.revision < 0 or snapshot.revision < mem.revision:
         return None
-    changes = snapshot.changes(mem.revision, ("Pod", "Node"))
-    if changes is None:
+    touched = snapshot.nodes_touched(mem.revision)
+    if touched is None:
         return None
-    names: set[str] = set()
-    pods_moved = nodes_moved = False
-    for (kind, namespace, name), before in changes.items():
-        if kind == "Node":
-            nodes_moved = True
-            names.add(name)
-            continue
-        pods_moved = True
-        now = snapshot.get(kind, namespace, name)
-        if before is not None:
-            names.add(_bound_to(before))
-        if now is not None:
-            names.add(_bound_to(now))
+    names, nodes_moved, pods_moved = touched
     # A snapshot of another store (or built by hand) at the same revision: the log does
     # not describe it, which the kind revisions give away.
     if pods_moved != (snapshot.kind_revision("Pod") != mem.pod_revision) \
             or nodes_moved != (snapshot.kind_revision("Node") != mem.missing_at):
         return None
     return names
-
-
-def _bound_to(pod: Mapping[str, Any]) -> str:
-    return (pod.get("spec") or {}).get("nodeName") or ""
 
 
 def _rescan_all(snapshot: Snapshot, mem: Memory, buckets: Mapping[str, Any]) -> Memory:

@@ -65,12 +65,10 @@ from reconciler.controllers.controller_utils import (
     uid_of,
 )
 from reconciler.controllers.listers import (
-    OwnerMemory,
-    OwnerMemoryBuilder,
     controlled_by,
     dependent_keys,
     namespace_terminating,
-    owners_to_recheck,
+    owners_to_sync,
     select,
     unchanged_since,
 )
@@ -117,22 +115,7 @@ class ReplicaSetController:
                   memory: Any = None) -> Outcome:
         names_taken: set[tuple[str, str]] = set()
         actions: list[Action] = []
-        recheck = (owners_to_recheck(snapshot, memory, "ReplicaSet", "Pod")
-                   if isinstance(memory, OwnerMemory) else None)
-        if recheck is None:
-            # No memory, or the changes since are forgotten: look at every ReplicaSet.
-            state = OwnerMemoryBuilder()
-            previous: Any = memory.memos if isinstance(memory, OwnerMemory) else {}
-            replica_sets = snapshot.list("ReplicaSet")
-        else:
-            # Only the ReplicaSets a write since the last reconcile may concern; the others'
-            # fingerprints are unchanged and their memos hold (the full pass would skip them).
-            keys, forget = recheck
-            state = OwnerMemoryBuilder(memory)
-            previous = memory.memos
-            for uid in forget:
-                state.forget(uid)
-            replica_sets = [rs for rs in (snapshot.get(*k) for k in keys) if rs is not None]
+        state, previous, replica_sets = owners_to_sync(snapshot, memory, "ReplicaSet", "Pod")
         for rs in replica_sets:
             uid = uid_of(rs)
             state.forget(uid)

@@ -300,22 +300,11 @@ class SchedulerCache:
         does not account for, as for a snapshot of another store)."""
         if self.revision < 0 or snapshot.revision < self.revision:
             return None
-        changes = snapshot.changes(self.revision, ("Node", "Pod"))
-        if changes is None:
+        touched = snapshot.nodes_touched(self.revision)
+        if touched is None:
             return None
-        names = set(self.assumed)
-        nodes_moved = pods_moved = False
-        for (kind, namespace, name), before in changes.items():
-            if kind == "Node":
-                nodes_moved = True
-                names.add(name)
-                continue
-            pods_moved = True
-            now = snapshot.get(kind, namespace, name)
-            if before is not None:
-                names.add((before.get("spec") or {}).get("nodeName") or "")
-            if now is not None:
-                names.add((now.get("spec") or {}).get("nodeName") or "")
+        written, nodes_moved, pods_moved = touched
+        names = set(self.assumed) | written
         if nodes_moved != (snapshot.kind_revision("Node") != self.kind_revisions[0]) \
                 or pods_moved != (snapshot.kind_revision("Pod") != self.kind_revisions[1]):
             return None

@@ -124,14 +124,14 @@ class NodeShapes:
         else:
             for name in written:
                 entry = self.known.get(name)
-                node = snapshot.get("Node", "", name)
-                if entry is not None and entry[0] is node:
+                current = snapshot.get("Node", "", name)
+                if entry is not None and entry[0] is current:
                     continue
                 if entry is not None:
                     self.total -= entry[1]
                     del self.known[name]
-                if node is not None:
-                    entry = self.known[name] = (node, hash(_node_shape(node)))
+                if current is not None:
+                    entry = self.known[name] = (current, hash(_node_shape(current)))
                     self.total += entry[1]
         self.revision = snapshot.revision
         self.node_revision = snapshot.kind_revision("Node")

@@ -319,6 +319,28 @@ class Snapshot:
         wanted = frozenset(kinds)
         return {k for k in keys if k[0] in wanted}
 
+    def nodes_touched(self, since: int) -> tuple[builtins.set[str], bool, bool] | None:
+        """The node names a write after ``since`` touched: changed Nodes and the old and
+        new ``spec.nodeName`` of changed pods (``""`` for unbound), with whether any Node
+        and any Pod changed; ``None`` once compacted. What a per-node component (PodGC,
+        the scheduler's cache) needs to look at only the nodes an event concerns."""
+        changes = self.changes(since, ("Pod", "Node"))
+        if changes is None:
+            return None
+        names: builtins.set[str] = set()
+        nodes_moved = pods_moved = False
+        for (kind, namespace, name), before in changes.items():
+            if kind == "Node":
+                nodes_moved = True
+                names.add(name)
+                continue
+            pods_moved = True
+            now = self.get(kind, namespace, name)
+            for version in (before, now):
+                if version is not None:
+                    names.add(_node_name(version))
+        return names, nodes_moved, pods_moved
+
     def changes(self, since: int, kinds: Iterable[str] | None = None
                 ) -> dict[Key, Obj | None] | None:
         """Like :meth:`changed_keys`, with what each key was at revision ``since``: the
