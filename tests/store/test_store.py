@@ -310,3 +310,19 @@ def test_changed_keys_before_a_compaction_are_forgotten_and_a_snapshot_keeps_its
     # The early snapshot's view of the past does not move with later writes or compaction.
     assert early.changed_keys(0) == {("Pod", "default", "a"), ("Pod", "default", "b")}
     assert early.changed_keys(1) == {("Pod", "default", "b")}
+
+
+def test_nodes_touched_names_changed_nodes_and_both_nodes_of_a_moved_pod() -> None:
+    store = Store()
+    store.create(pod("a", node="x"))
+    store.create(pod("b"))
+    store.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "z"}})
+    since = store.revision
+    assert store.snapshot().nodes_touched(since) == (set(), False, False)
+    store.update({**store.get("Pod", "default", "a"), "spec": {"nodeName": "y"}})
+    store.delete("Pod", "default", "b")
+    assert store.snapshot().nodes_touched(since) == ({"x", "y", ""}, False, True)
+    store.update({**store.get("Node", "", "z"), "spec": {"unschedulable": True}})
+    assert store.snapshot().nodes_touched(since) == ({"x", "y", "", "z"}, True, True)
+    store.compact(store.revision)
+    assert store.snapshot().nodes_touched(since) is None
