@@ -325,4 +325,5 @@ def test_nodes_touched_names_changed_nodes_and_both_nodes_of_a_moved_pod() -> No
     store.update({**store.get("Node", "", "z"), "spec": {"unschedulable": True}})
     assert store.snapshot().nodes_touched(since) == ({"x", "y", "", "z"}, True, True)
     store.compact(store.revision)
+    store.create(pod("c"))  # a snapshot taken after the compaction has forgotten
     assert store.snapshot().nodes_touched(since) is None
