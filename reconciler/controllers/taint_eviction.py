@@ -64,6 +64,34 @@ class Work:
     done: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """The scheduled evictions, and the names of the nodes with a NoExecute taint as of
+    ``revision``: the tainted nodes are found again only among the Nodes written since
+    (the store's change log), not by looking at every Node on every pod change."""
+
+    works: immutables.Map  # (namespace, name) -> Work
+    tainted: frozenset[str]
+    revision: int
+
+
+def tainted_nodes(snapshot: Snapshot, memory: Any) -> frozenset[str]:
+    """The names of the nodes with a NoExecute taint: from the memory's set and the Nodes
+    written since it was made, or from every Node when the changes are forgotten."""
+    if isinstance(memory, Memory) and memory.revision <= snapshot.revision:
+        changed = snapshot.changed_keys(memory.revision, ("Node",))
+        if changed is not None:
+            tainted = set(memory.tainted)
+            for _, _, name in changed:
+                node = snapshot.get("Node", "", name)
+                if node is not None and no_execute_taints(node):
+                    tainted.add(name)
+                else:
+                    tainted.discard(name)
+            return frozenset(tainted)
+    return frozenset(name_of(n) for n in snapshot.iter_kind("Node") if no_execute_taints(n))
+
+
 def no_execute_taints(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [t for t in (node.get("spec") or {}).get("taints") or ()
             if t.get("effect") == "NoExecute"]
@@ -107,14 +135,17 @@ class TaintEvictionController:
     def reconcile(self, snapshot: Snapshot, now: float, rng: random.Random,
                   memory: Any = None) -> Outcome:
         del rng
-        works: immutables.Map = memory if isinstance(memory, immutables.Map) else immutables.Map()
+        works: immutables.Map = memory.works if isinstance(memory, Memory) else immutables.Map()
+        tainted = tainted_nodes(snapshot, memory)
         actions: list[Action] = []
         seen: set[tuple[str, str]] = set()
-        for node in snapshot.list("Node"):
-            taints = no_execute_taints(node)
+        # In name order, as listing every Node would give them.
+        for node_name in sorted(tainted):
+            node = snapshot.get("Node", "", node_name)
+            taints = no_execute_taints(node) if node is not None else []
             if not taints:
                 continue
-            for pod in snapshot.pods_on_node(name_of(node)):
+            for pod in snapshot.pods_on_node(node_name):
                 key = (namespace_of(pod), name_of(pod))
                 seen.add(key)
                 works = self._process(pod, taints, works.get(key), works, now, actions)
@@ -138,7 +169,7 @@ class TaintEvictionController:
         pending = [w.fire_at for w in works.values() if not w.done and w.fire_at > now]
         timers = [Timer(min(pending), True, "taint-eviction-controller: evict pod")] \
             if pending else []
-        return Outcome.of(actions, timers, works)
+        return Outcome.of(actions, timers, Memory(works, tainted, snapshot.revision))
 
     @staticmethod
     def _process(pod: Obj, taints: list[Mapping[str, Any]], work: Work | None,

@@ -9,6 +9,8 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.api import clock
 from reconciler.api.actions import Delete, Outcome, Patch, RecordEvent
@@ -16,6 +18,7 @@ from reconciler.controllers.taint_eviction import (
     TaintEvictionController,
     matching_tolerations,
     min_toleration_time,
+    tainted_nodes,
 )
 from reconciler.store import Store
 
@@ -151,3 +154,31 @@ def test_matching_tolerations_needs_one_per_taint() -> None:
     assert matching_tolerations(taints, [tolerate(300)]) == (False, [])
     everything = {"operator": "Exists"}
     assert matching_tolerations(taints, [everything]) == (True, [everything, everything])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["taint", "untaint", "add", "remove", "compact"]),
+                          st.integers(min_value=0, max_value=4)), max_size=25))
+def test_the_tainted_nodes_kept_in_memory_are_those_a_scan_of_every_node_finds(
+        ops: list[tuple[str, int]]) -> None:
+    unreachable = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}
+    store = Store()
+    for i in range(3):
+        store.create(node(f"n{i}"))
+    memory: Any = None
+    for op, i in ops:
+        name, current = f"n{i}", store.get("Node", "", f"n{i}")
+        if op == "taint" and current is not None:
+            store.update({**current, "spec": {"taints": [unreachable]}})
+        elif op == "untaint" and current is not None:
+            store.update({**current, "spec": {}})
+        elif op == "add" and current is None:
+            store.create(node(name, unreachable))
+        elif op == "remove" and current is not None:
+            store.delete("Node", "", name)
+        elif op == "compact":
+            store.compact(store.revision)
+        snap = store.snapshot()
+        memory = TaintEvictionController().reconcile(snap, 0.0, random.Random(0), memory).memory
+        assert tainted_nodes(snap, memory) == tainted_nodes(snap, None) == frozenset(
+            n["metadata"]["name"] for n in snap.list("Node") if n["spec"].get("taints"))
