@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -215,6 +215,7 @@ class ServiceTable:
 
     revision: tuple[int, int]
     entries: Mapping[tuple[str, str], ServiceEntry]
+    snapshot_revision: int = -1  # the store revision it was built at
 
     @staticmethod
     def build(snapshot: Snapshot, previous: ServiceTable | None = None) -> ServiceTable:
@@ -222,11 +223,26 @@ class ServiceTable:
         revision = (snapshot.kind_revision("Service"), snapshot.kind_revision("EndpointSlice"))
         if previous is not None and previous.revision == revision:
             return previous
+        touched = _services_touched(snapshot, previous)
         old = previous.entries if previous is not None else {}
-        entries: dict[tuple[str, str], ServiceEntry] = {}
-        for svc in snapshot.list("Service"):
+        if touched is None:
+            services: Iterable[Obj] = snapshot.list("Service")
+            entries: dict[tuple[str, str], ServiceEntry] = {}
+        else:
+            # Only the Services written, or whose slices were, since the previous table:
+            # every other entry's Service and slice bucket are the same objects.
+            services = [svc for svc in (snapshot.get("Service", ns, name)
+                                        for ns, name in sorted(touched)) if svc is not None]
+            # Updated in place, so every kept entry stays where a full pass puts it.
+            entries = dict(old)
+            for key in touched:
+                if snapshot.get("Service", *key) is None:
+                    entries.pop(key, None)
+        added = False
+        for svc in services:
             meta = svc.get("metadata") or {}
             key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
+            added = added or key not in old
             # The store replaces an object, and the label index bucket of its slices, on
             # every write: identity says "unchanged" without reading the slices.
             bucket = snapshot.with_label("EndpointSlice", LABEL_SERVICE_NAME, key[1])
@@ -237,7 +253,9 @@ class ServiceTable:
                 continue
             slices = snapshot.select("EndpointSlice", key[0], {LABEL_SERVICE_NAME: key[1]})
             entries[key] = ServiceEntry((svc, bucket), service_ports(svc, slices))
-        return ServiceTable(revision, MappingProxyType(entries))
+        if touched is not None and added:
+            entries = dict(sorted(entries.items()))  # the order a full pass lists them in
+        return ServiceTable(revision, MappingProxyType(entries), snapshot.revision)
 
     def ports(self) -> list[ServicePort]:
         """Every service port, ordered by its name (upstream walks a Go map)."""
@@ -250,6 +268,29 @@ class ServiceTable:
     def lookup(self, namespace: str, name: str) -> tuple[ServicePort, ...]:
         entry = self.entries.get((namespace, name))
         return entry.ports if entry is not None else ()
+
+
+def _services_touched(snapshot: Snapshot, previous: ServiceTable | None
+                      ) -> set[tuple[str, str]] | None:
+    """(namespace, name) of the Services written since ``previous`` was built and of
+    those whose EndpointSlices were (the slice's service-name label, before and after);
+    ``None`` when there is no previous table or the changes are forgotten."""
+    if previous is None or previous.snapshot_revision < 0 \
+            or previous.snapshot_revision > snapshot.revision:
+        return None
+    changes = snapshot.changes(previous.snapshot_revision, ("Service", "EndpointSlice"))
+    if changes is None:
+        return None
+    touched: set[tuple[str, str]] = set()
+    for (kind, namespace, name), before in changes.items():
+        if kind == "Service":
+            touched.add((namespace, name))
+            continue
+        for version in (before, snapshot.get(kind, namespace, name)):
+            labels = ((version or {}).get("metadata") or {}).get("labels") or {}
+            if LABEL_SERVICE_NAME in labels:
+                touched.add((namespace, str(labels[LABEL_SERVICE_NAME])))
+    return touched
 
 
 __all__ = ["Endpoint", "ServicePort", "ServiceTable", "endpoint_chain", "port_proto_hash",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reconciler.proxy.services import ServiceTable, service_ports
 from reconciler.store import Store
 
@@ -56,3 +59,38 @@ def test_the_table_reuses_services_whose_objects_did_not_change() -> None:
     assert second.entries[("default", "api")] is not first.entries[("default", "api")]
     assert ServiceTable.build(store.snapshot(), second) is second
     assert second.total_endpoints() == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["service", "unservice", "slice", "unslice",
+                                           "move", "compact"]),
+                          st.sampled_from(["a", "b", "c"]), st.integers(0, 3)), max_size=25))
+def test_a_table_kept_across_changes_equals_one_built_from_scratch(
+        ops: list[tuple[str, str, int]]) -> None:
+    store = Store()
+    table: ServiceTable | None = None
+    for op, name, n in ops:
+        svc, sl = store.get("Service", "default", name), store.get("EndpointSlice", "default",
+                                                                    f"{name}-s")
+        if op == "service" and svc is None:
+            store.create(service(name, ip=f"10.96.1.{n + 10}"))
+        elif op == "unservice" and svc is not None:
+            store.delete("Service", "default", name)
+        elif op == "slice":
+            new = slice_(f"{name}-s", name, endpoint(f"10.244.0.{n + 2}"))
+            store.create(new) if sl is None else store.update(
+                {**new, "metadata": sl["metadata"]})
+        elif op == "unslice" and sl is not None:
+            store.delete("EndpointSlice", "default", f"{name}-s")
+        elif op == "move" and sl is not None:  # the slice now belongs to another Service
+            other = "abc"[n % 3]
+            store.update({**sl, "metadata": {**sl["metadata"], "labels": {
+                **sl["metadata"]["labels"], "kubernetes.io/service-name": other}}})
+        elif op == "compact":
+            store.compact(store.revision)
+        snap = store.snapshot()
+        table = ServiceTable.build(snap, table)
+        fresh = ServiceTable.build(snap)
+        assert list(table.entries) == list(fresh.entries)
+        assert {k: e.ports for k, e in table.entries.items()} == \
+            {k: e.ports for k, e in fresh.entries.items()}
