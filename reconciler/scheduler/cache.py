@@ -149,7 +149,14 @@ class ClusterSnapshot:
     def service_index(self) -> ServiceIndex:
         """Every Service, filed for finding those that select a pod (default spreading)."""
         if self._services is None:
-            self._services = ServiceIndex(self._snapshot.list("Service"))
+            revision = self._snapshot.kind_revision("Service")
+            kept = self._cache.services if self._cache is not None else None
+            if kept is not None and kept[0] == revision:
+                self._services = kept[1]
+            else:
+                self._services = ServiceIndex(self._snapshot.list("Service"))
+                if self._cache is not None:
+                    self._cache.services = (revision, self._services)
         return self._services
 
     def namespace_labels(self, namespace: str) -> Mapping[str, str] | None:
@@ -254,7 +261,8 @@ class SchedulerCache:
     """
 
     __slots__ = ("_updating", "assumed", "buckets", "images", "infos", "kind_revisions",
-                 "nodes", "order", "revision", "stale", "static_generation", "table")
+                 "nodes", "order", "revision", "services", "stale", "static_generation",
+                 "table")
 
     def __init__(self) -> None:
         self.nodes: dict[str, Obj] = {}  # by name, in ``order``
@@ -274,6 +282,9 @@ class SchedulerCache:
         # next looks only at the nodes written since (the store's change log).
         self.revision = -1
         self.kind_revisions = (-1, -1)
+        # The Service index and the Service kind revision it was filed at: Services
+        # change rarely, and filing 1,500 of them per reconcile was most of one event.
+        self.services: tuple[int, ServiceIndex] | None = None
         self._updating = False
 
     def __reduce__(self) -> tuple[type[SchedulerCache], tuple[()]]:

@@ -390,3 +390,25 @@ def test_the_node_generation_moves_exactly_when_a_node_shape_changes(
         assert copy.deepcopy(before).at(snap) == chained  # a copy starts with no memo
         assert NodeGeneration(before.revision, before.digest, before.generation).at(snap) \
             == chained
+
+
+def test_the_kept_service_index_is_filed_again_after_a_service_write() -> None:
+    store = _store([{"kind": "Service", "apiVersion": "v1",
+                     "metadata": {"name": "web", "namespace": "default"},
+                     "spec": {"selector": {"app": "web"}}}])
+    cache = SchedulerCache()
+    web = pod("p", labels={"app": "web", "tier": "front"})
+    snap = store.snapshot()
+    cache.update(snap)
+    first = ClusterSnapshot(snap, (), cache).service_index()
+    # Same Service revision: the index filed last reconcile is used again.
+    assert ClusterSnapshot(store.snapshot(), (), cache).service_index() is first
+    store.create({"kind": "Service", "apiVersion": "v1",
+                  "metadata": {"name": "front", "namespace": "default"},
+                  "spec": {"selector": {"tier": "front"}}})
+    snap = store.snapshot()
+    cache.update(snap)
+    index = ClusterSnapshot(snap, (), cache).service_index()
+    assert index is not first
+    assert sorted(s["metadata"]["name"] for s in index.selecting("default", web["metadata"]["labels"])) \
+        == ["front", "web"]
