@@ -346,13 +346,8 @@ class SchedulerCache:
                         info = None
                     else:
                         old.node = node
-            bucket = buckets.get(name)
-            if (info is None or name in self.assumed or name not in self.buckets
-                    or bucket is not self.buckets[name]):
-                info = NodeInfo(node, self._pod_infos(snapshot, name, old))
-                self.stale.add(name)
-            self.infos[name] = info
-            self.buckets[name] = bucket
+            self.infos[name] = self._current_info(snapshot, name, node, info, old,
+                                                  buckets.get(name))
         if zones_moved:
             self.nodes = self._listed(snapshot)
             self.order = tuple(self.nodes)
@@ -360,6 +355,17 @@ class SchedulerCache:
             self.static_generation += 1
             self.images = None
         return True
+
+    def _current_info(self, snapshot: Snapshot, name: str, node: Obj,
+                      info: NodeInfo | None, old: NodeInfo | None, bucket: Any) -> NodeInfo:
+        """``info`` if it still holds for the node's pods-by-node bucket, else a NodeInfo
+        built anew (reusing ``old``'s PodInfos), marked stale for the table."""
+        if (info is None or name in self.assumed or name not in self.buckets
+                or bucket is not self.buckets[name]):
+            info = NodeInfo(node, self._pod_infos(snapshot, name, old))
+            self.stale.add(name)
+        self.buckets[name] = bucket
+        return info
 
     def _update_all(self, snapshot: Snapshot) -> None:
         """:meth:`update` looking at every node, by identity."""
@@ -388,13 +394,8 @@ class SchedulerCache:
                     info = None  # labels, taints ... are read when a NodeInfo is built
                 else:
                     old.node = node
-            bucket = buckets.get(name)
-            if (info is None or name in self.assumed or name not in self.buckets
-                    or bucket is not self.buckets[name]):
-                info = NodeInfo(node, self._pod_infos(snapshot, name, old))
-                self.stale.add(name)
-            infos[name] = info
-            self.buckets[name] = bucket
+            infos[name] = self._current_info(snapshot, name, node, info, old,
+                                             buckets.get(name))
         if zones_moved and same_nodes:
             current = self._listed(snapshot)
         for name in self.buckets.keys() - current.keys():
