@@ -160,18 +160,7 @@ def _written_nodes(snapshot: Snapshot, mem: Memory) -> set[str] | None:
     written since ``mem.revision``. ``None`` when that is not known (a fresh memory, a
     snapshot older than the memory, the changes compacted, or kind revisions the log
     does not account for): compare every bucket."""
-    if mem.revision < 0 or snapshot.revision < mem.revision:
-        return None
-    touched = snapshot.nodes_touched(mem.revision)
-    if touched is None:
-        return None
-    names, nodes_moved, pods_moved = touched
-    # A snapshot of another store (or built by hand) at the same revision: the log does
-    # not describe it, which the kind revisions give away.
-    if pods_moved != (snapshot.kind_revision("Pod") != mem.pod_revision) \
-            or nodes_moved != (snapshot.kind_revision("Node") != mem.missing_at):
-        return None
-    return names
+    return snapshot.nodes_touched(mem.revision, mem.missing_at, mem.pod_revision)
 
 
 def _rescan_all(snapshot: Snapshot, mem: Memory, buckets: Mapping[str, Any]) -> Memory:

@@ -309,16 +309,10 @@ class SchedulerCache:
         those pods were assumed onto. ``None`` when that is not known (an empty cache, a
         snapshot older than the cache, the changes compacted, or kind revisions the log
         does not account for, as for a snapshot of another store)."""
-        if self.revision < 0 or snapshot.revision < self.revision:
+        written = snapshot.nodes_touched(self.revision, *self.kind_revisions)
+        if written is None:
             return None
-        touched = snapshot.nodes_touched(self.revision)
-        if touched is None:
-            return None
-        written, nodes_moved, pods_moved = touched
         names = set(self.assumed) | written
-        if nodes_moved != (snapshot.kind_revision("Node") != self.kind_revisions[0]) \
-                or pods_moved != (snapshot.kind_revision("Pod") != self.kind_revisions[1]):
-            return None
         names.discard("")
         return names
 

@@ -319,11 +319,19 @@ class Snapshot:
         wanted = frozenset(kinds)
         return {k for k in keys if k[0] in wanted}
 
-    def nodes_touched(self, since: int) -> tuple[builtins.set[str], bool, bool] | None:
-        """The node names a write after ``since`` touched: changed Nodes and the old and
-        new ``spec.nodeName`` of changed pods (``""`` for unbound), with whether any Node
-        and any Pod changed; ``None`` once compacted. What a per-node component (PodGC,
-        the scheduler's cache) needs to look at only the nodes an event concerns."""
+    def nodes_touched(self, since: int, node_revision: int, pod_revision: int
+                      ) -> builtins.set[str] | None:
+        """The node names a write after revision ``since`` touched: changed Nodes and the
+        old and new ``spec.nodeName`` of changed pods (``""`` for unbound). What a
+        per-node component (PodGC, the scheduler's cache) needs to look only at the nodes
+        an event concerns; it passes the revision it last looked at and the Node and Pod
+        kind revisions it saw then.
+
+        ``None`` when that is not known: no earlier look (``since < 0``), a snapshot
+        older than it, the changes compacted, or kind revisions the log does not account
+        for (a snapshot of another store, or built by hand, at a later revision)."""
+        if since < 0 or self.revision < since:
+            return None
         changes = self.changes(since, ("Pod", "Node"))
         if changes is None:
             return None
@@ -339,7 +347,10 @@ class Snapshot:
             for version in (before, now):
                 if version is not None:
                     names.add(_node_name(version))
-        return names, nodes_moved, pods_moved
+        if nodes_moved != (self.kind_revision("Node") != node_revision) \
+                or pods_moved != (self.kind_revision("Pod") != pod_revision):
+            return None
+        return names
 
     def changes(self, since: int, kinds: Iterable[str] | None = None
                 ) -> dict[Key, Obj | None] | None:

@@ -317,13 +317,20 @@ def test_nodes_touched_names_changed_nodes_and_both_nodes_of_a_moved_pod() -> No
     store.create(pod("a", node="x"))
     store.create(pod("b"))
     store.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "z"}})
-    since = store.revision
-    assert store.snapshot().nodes_touched(since) == (set(), False, False)
+    snap = store.snapshot()
+    since, node_rev, pod_rev = snap.revision, snap.kind_revision("Node"), snap.kind_revision("Pod")
+    assert store.snapshot().nodes_touched(since, node_rev, pod_rev) == set()
     store.update({**store.get("Pod", "default", "a"), "spec": {"nodeName": "y"}})
     store.delete("Pod", "default", "b")
-    assert store.snapshot().nodes_touched(since) == ({"x", "y", ""}, False, True)
+    assert store.snapshot().nodes_touched(since, node_rev, pod_rev) == {"x", "y", ""}
     store.update({**store.get("Node", "", "z"), "spec": {"unschedulable": True}})
-    assert store.snapshot().nodes_touched(since) == ({"x", "y", "", "z"}, True, True)
+    assert store.snapshot().nodes_touched(since, node_rev, pod_rev) == {"x", "y", "", "z"}
+    # Not known: no earlier look, a snapshot older than the look, kind revisions the log
+    # does not explain (another store's), a compacted log.
+    later = store.snapshot()
+    assert later.nodes_touched(-1, node_rev, pod_rev) is None
+    assert snap.nodes_touched(later.revision, node_rev, pod_rev) is None
+    assert later.nodes_touched(since, later.kind_revision("Node"), pod_rev) is None
     store.compact(store.revision)
     store.create(pod("c"))  # a snapshot taken after the compaction has forgotten
-    assert store.snapshot().nodes_touched(since) is None
+    assert store.snapshot().nodes_touched(since, node_rev, pod_rev) is None
