@@ -361,13 +361,8 @@ class Pass:
             observed, current = self.update_health(node)
             if EXCLUDE_DISRUPTION_LABEL not in (meta(node).get("labels") or {}):
                 zone_conditions.setdefault(zone_key(node), []).append(current)
-            if current is None:
-                continue
-            self.process_taint_based_eviction(node, observed)
-            if current.get("status") != "True" and observed.get("status") == "True":
-                self._node_event(node, "NodeNotReady",
-                                 f"Node {name_of(node)} status is now: NodeNotReady",
-                                 status_change=True)
+            if current is not None:
+                self.act_on_health(node, observed, current)
         self.handle_disruption(zone_conditions)
 
     def update_health(self, node: Mapping[str, Any]
@@ -397,6 +392,16 @@ class Pass:
         if current != observed:
             self.conditions[name_of(node)] = conditions
         return observed, current
+
+    def act_on_health(self, node: Mapping[str, Any], observed: Mapping[str, Any],
+                      current: Mapping[str, Any]) -> None:
+        """After ``update_health`` observed a Ready condition: the taints it calls for,
+        and NodeNotReady when the node just stopped being Ready (``monitorNodeHealth``)."""
+        self.process_taint_based_eviction(node, observed)
+        if current.get("status") != "True" and observed.get("status") == "True":
+            self._node_event(node, "NodeNotReady",
+                             f"Node {name_of(node)} status is now: NodeNotReady",
+                             status_change=True)
 
     def process_taint_based_eviction(self, node: Mapping[str, Any],
                                      observed: Mapping[str, Any]) -> None:
@@ -835,13 +840,8 @@ def rehearse(snapshot: Snapshot, nxt: float, mem: Memory, index: NodeIndex) -> b
             ready, not_ready = counts[view.zone]
             counts[view.zone] = (ready + 1, not_ready - 1) if now_ready \
                 else (ready - 1, not_ready + 1)
-        if current is None:
-            continue
-        run.process_taint_based_eviction(node, observed)
-        if current.get("status") != "True" and observed.get("status") == "True":
-            run._node_event(node, "NodeNotReady",
-                            f"Node {name_of(node)} status is now: NodeNotReady",
-                            status_change=True)
+        if current is not None:
+            run.act_on_health(node, observed, current)
     _, _, all_are, all_were = run.disruption(counts)
     if (all_are or all_were) and not (all_are and all_were):
         return None
